@@ -1,0 +1,55 @@
+"""Runtime configuration, read from the environment (and an optional `.env`).
+
+Slack's own variable names are kept (`SLACK_BOT_TOKEN`...) so the usual deployment recipes
+work; everything campbot-specific is prefixed `CAMPBOT_`. Secrets are `SecretStr` so they
+never end up in a log line or a traceback by accident.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    socket = "socket"
+    http = "http"
+
+
+
+class Settings(BaseSettings):
+    """Every knob of a running bot; README.md "Configuration" lists them with their env vars."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CAMPBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+    slack_client_id: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET")
+    )
+
+    database_url: str = "sqlite:///campbot.db"
+    slack_api_url: str = "https://slack.com/api/"
+    mode: Mode = Mode.socket
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+    log_level: str = "INFO"
+    event: str | None = None
+    public_url: str = "http://localhost:3000"
+    freeze_minutes: int = 10
+    reminder_minutes: int = 10
+    solve_seconds: float = 30.0
+    solve_workers: int = 2
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (CLI flags, tests) on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

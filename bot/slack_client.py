@@ -1,0 +1,35 @@
+"""The Slack Web API client every part of the bot uses.
+
+One factory, so the base URL (a local fake in tests), retries on 429/5xx/connection errors
+and the token handling are the same for listeners, jobs and the CLI.
+"""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.settings import Settings
+
+
+def retry_handlers(max_retry_count: int = 5) -> list:
+    """429s wait out Retry-After; 5xx and dropped connections back off and try again."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=max_retry_count),
+        ServerErrorRetryHandler(max_retry_count=max_retry_count),
+        ConnectionErrorRetryHandler(max_retry_count=max_retry_count),
+    ]
+
+
+def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
+    secret = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token or secret,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=retry_handlers(),
+    )

@@ -1,0 +1,66 @@
+"""Shared fixtures: a real database (SQLite file by default, PostgreSQL when
+CAMPBOT_TEST_DATABASE_URL is set), a context on it, and the example event loaded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.context import AppContext
+from bot.event_file import read_event_file
+from bot.services.events import load_event
+from bot.settings import Settings, load_settings
+from bot.store.db import make_engine
+from bot.store.migrate import upgrade
+from bot.store.tables import Event
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_EVENT = ROOT / "examples" / "localgovcamp.yaml"
+SHARED_BENCH = ROOT.parent / "shared" / "bench"
+
+
+def fresh_database_url(tmp_path: Path) -> str:
+    """The URL tests run against; PostgreSQL's schema is wiped so each test starts empty."""
+    url = os.environ.get("CAMPBOT_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'campbot-test.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return fresh_database_url(tmp_path)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database_url=database_url, slack_signing_secret="test-signing-secret",
+                         slack_bot_token="xoxb-test-token")
+
+
+@pytest.fixture
+def ctx(settings: Settings, engine: Engine) -> AppContext:
+    return AppContext(settings=settings, engine=engine)
+
+
+@pytest.fixture
+def event(ctx: AppContext) -> Event:
+    return load_event(ctx, read_event_file(EXAMPLE_EVENT))
