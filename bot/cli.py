@@ -1,0 +1,148 @@
+"""`campbot`: the command line for organisers, hosts and the demo.
+
+Every command turns a known failure (bad file, no event, database unreachable) into one
+plain message with the fix and exit code 2; stack traces are for bugs only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from bot import cli_grid
+from bot.context import AppContext, build_context
+from bot.event_file import EventFileError
+from bot.services.errors import ServiceError
+from bot.settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="campbot: run the session side of an unconference.")
+event_app = typer.Typer(no_args_is_help=True, help="Set the event up.")
+db_app = typer.Typer(no_args_is_help=True, help="Database housekeeping.")
+app.add_typer(event_app, name="event")
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+out = Console()
+T = TypeVar("T")
+
+DatabaseOption = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL.")
+EventOption = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event).")
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except (EventFileError, ServiceError) as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    except OperationalError as exc:
+        err.print(f"[red]error:[/red] cannot reach the database ({exc.orig}); check CAMPBOT_DATABASE_URL")
+        raise typer.Exit(2) from None
+
+
+def settings_from(database_url: str | None) -> Settings:
+    return load_settings(**({"database_url": database_url} if database_url else {}))
+
+
+def with_context(database_url: str | None, fn: Callable[[AppContext], T]) -> T:
+    with friendly_errors():
+        return fn(build_context(settings_from(database_url)))
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str = DatabaseOption) -> None:
+    """Create or upgrade the database schema to the latest version."""
+    from bot.store.migrate import current_revision
+
+    ctx = with_context(database_url, lambda c: c)
+    out.print(f"database at revision {current_revision(ctx.engine)}")
+
+
+@event_app.command("load")
+def event_load(file: Path, database_url: str = DatabaseOption) -> None:
+    """Create or update an event from a YAML file (see examples/localgovcamp.yaml)."""
+    from bot.event_file import read_event_file
+    from bot.services.events import load_event
+
+    def run(ctx: AppContext) -> None:
+        spec = read_event_file(file)
+        event = load_event(ctx, spec)
+        out.print(f"loaded event [bold]{event.slug}[/bold] ({event.name}): "
+                  f"{len(spec.rooms)} rooms, {len(spec.slots)} slots, quota {event.vote_quota}")
+
+    with_context(database_url, run)
+
+
+@app.command("import")
+def import_cmd(
+    file: Path,
+    event: str = EventOption,
+    votes: bool = typer.Option(True, "--votes/--no-votes", help="Also import the file's votes."),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Import pitches (paper pitches, or a simulated camp) from a YAML/JSON file."""
+    from bot.services.events import get_event
+    from bot.services.importing import import_pitches, read_pitch_file
+
+    def run(ctx: AppContext) -> None:
+        spec = read_pitch_file(file)
+        ev = get_event(ctx, event)
+        assert ev.id is not None
+        result = import_pitches(ctx, ev.id, spec, with_votes=votes)
+        out.print(f"imported {result.pitches} pitches and {result.votes} votes into {ev.slug}")
+
+    with_context(database_url, run)
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("out"), "--out", help="Where to write the grid files."),
+    seconds: float = typer.Option(8.0, "--seconds", help="Solver time per solve."),
+) -> None:
+    """The whole camp day on the bundled example, SQLite and no Slack account."""
+    from bot.demo import run_demo
+
+    with friendly_errors():
+        raise typer.Exit(run_demo(out_dir=out_dir, solve_seconds=seconds, console=out))
+
+
+@app.command()
+def serve(
+    mode: str = typer.Option(None, "--mode", help="socket (needs SLACK_APP_TOKEN) or http."),
+    host: str = typer.Option(None, "--host", help="HTTP mode: address to bind."),
+    port: int = typer.Option(None, "--port", help="HTTP mode: port."),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Run the Slack bot (and the public grid pages in HTTP mode)."""
+    from bot.serve import run
+
+    overrides: dict[str, object] = {}
+    for key, value in (("mode", mode), ("http_host", host), ("http_port", port), ("database_url", database_url)):
+        if value is not None:
+            overrides[key] = value
+    with friendly_errors():
+        raise typer.Exit(run(load_settings(**overrides)))
+
+
+cli_grid.register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
