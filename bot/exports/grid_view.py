@@ -233,7 +233,7 @@ def hhmm(view: GridView, moment: datetime) -> str:
 
 
 def join_names(names: Iterable[str]) -> str:
-    """"A", "A and B", "A, B and C": how a person would read a host list aloud."""
+    """Names as a person would read them aloud: A; A and B; A, B and C."""
     items = [n for n in names if n]
     if len(items) <= 1:
         return "".join(items)

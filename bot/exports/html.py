@@ -136,9 +136,7 @@ def _session_cell(
     if session.format and session.format != "discussion":
         meta.append(_e(session.format.replace("_", " ").replace("-", " ").capitalize()))
     if continued:
-        meta.append(
-            f"Double session, started {_time(view, placement.start)}, until {_time(view, placement.end)}"
-        )
+        meta.append(f"Double session, started {_time(view, placement.start)}, until {_time(view, placement.end)}")
     elif placement.is_double:
         meta.append(f"Double session, until {_time(view, placement.end)}")
     if meta:
@@ -148,8 +146,7 @@ def _session_cell(
     link = _safe_link(notes_url(view, placement))
     if link:
         parts.append(
-            f'<a class="notes" href="{_e(link)}">Notes'
-            f'<span class="sr-only"> for {_e(session.title)}</span></a>'
+            f'<a class="notes" href="{_e(link)}">Notes<span class="sr-only"> for {_e(session.title)}</span></a>'
         )
     return f"<td{attrs}>{''.join(parts)}</td>"
 
@@ -392,9 +389,7 @@ def render_grid_html(view: GridView, *, mode: Mode = "print", now: datetime | No
     foot = ["<footer>", _legend()]
     if view.changelog:
         items = "".join(f"<li>{_e(line)}</li>" for line in view.changelog)
-        foot.append(
-            f'<section class="changes"><h2>Changes in version {view.version}</h2><ul>{items}</ul></section>'
-        )
+        foot.append(f'<section class="changes"><h2>Changes in version {view.version}</h2><ul>{items}</ul></section>')
     foot.append(
         f'<p class="version">Version {view.version}, published '
         f'<time datetime="{_e(published.isoformat(timespec="minutes"))}">'

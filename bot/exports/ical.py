@@ -106,9 +106,7 @@ def _calendar(view: GridView, name: str, chosen: Iterable[Placement]) -> bytes:
     # The VTIMEZONE covers the whole calendar year(s) of the event, so both daylight-saving
     # rules are present even when the event itself sits inside one of them.
     event_days = days(view) or [view.published_at.astimezone(view.tz).date()]
-    cal.add_missing_timezones(
-        first_date=date(event_days[0].year, 1, 1), last_date=date(event_days[-1].year + 1, 1, 1)
-    )
+    cal.add_missing_timezones(first_date=date(event_days[0].year, 1, 1), last_date=date(event_days[-1].year + 1, 1, 1))
     if not cal.timezones:
         # No session yet: still declare the zone, so X-WR-TIMEZONE is backed by a VTIMEZONE.
         cal.subcomponents.insert(

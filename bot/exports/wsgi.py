@@ -91,9 +91,7 @@ def _not_found(title: str = "Not found", message: str = "There is nothing at thi
 
 
 def _not_published() -> Response:
-    return _not_found(
-        NOT_PUBLISHED, "The organisers haven't published the session grid yet. Please check back soon."
-    )
+    return _not_found(NOT_PUBLISHED, "The organisers haven't published the session grid yet. Please check back soon.")
 
 
 def _text(content_type: str, text: str, *, filename: str = "", cors: bool = False) -> Response:
@@ -148,9 +146,7 @@ def make_export_app(
             return _not_published()
         name, session_ids = found
         body = render_person_ical(view, session_ids, name)
-        return Response(
-            200, ICAL, body, [("Content-Disposition", f'inline; filename="{view.event_slug}-mine.ics"')]
-        )
+        return Response(200, ICAL, body, [("Content-Disposition", f'inline; filename="{view.event_slug}-mine.ics"')])
 
     def route(path: str, query: dict[str, list[str]]) -> Response | None:
         """The response for ``path``, or None when no route matches."""
@@ -212,9 +208,7 @@ def make_export_app(
     return app
 
 
-def _send(
-    environ: WSGIEnvironment, start_response: StartResponse, method: str, response: Response
-) -> Iterable[bytes]:
+def _send(environ: WSGIEnvironment, start_response: StartResponse, method: str, response: Response) -> Iterable[bytes]:
     body = response.body
     headers = [("Content-Type", response.content_type), ("X-Content-Type-Options", "nosniff"), *response.headers]
     status = response.status

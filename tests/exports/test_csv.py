@@ -70,7 +70,7 @@ def test_user_text_round_trips_and_formulas_are_defused(lgc_view: GridView) -> N
     titles = [r[5] for r in rows(render_grid_csv(lgc_view))[1:]]
     assert "<script>alert(1)</script>" in titles
     assert 'Tea & "biscuits": a <b>bold</b> claim' in titles
-    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in titles
+    assert '\'=HYPERLINK("http://evil.example","click")' in titles
     assert not any(t.startswith(("=", "+", "@")) for t in titles)
 
 

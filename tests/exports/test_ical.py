@@ -58,12 +58,8 @@ def test_across_the_end_of_british_summer_time(dst_view: GridView) -> None:
     data = render_event_ical(dst_view)
     cal = parse(data)
     by_uid = events(cal)
-    assert by_uid["autumn26-p1@campbot"].decoded("DTSTART").astimezone(UTC) == datetime(
-        2026, 10, 24, 9, tzinfo=UTC
-    )
-    assert by_uid["autumn26-p3@campbot"].decoded("DTSTART").astimezone(UTC) == datetime(
-        2026, 10, 25, 10, tzinfo=UTC
-    )
+    assert by_uid["autumn26-p1@campbot"].decoded("DTSTART").astimezone(UTC) == datetime(2026, 10, 24, 9, tzinfo=UTC)
+    assert by_uid["autumn26-p3@campbot"].decoded("DTSTART").astimezone(UTC) == datetime(2026, 10, 25, 10, tzinfo=UTC)
     assert by_uid["autumn26-p3@campbot"].decoded("DTEND").astimezone(UTC) == datetime(2026, 10, 25, 12, tzinfo=UTC)
     # The VTIMEZONE carries both rules, including the change on 25 October at 02:00.
     zone = cal.walk("VTIMEZONE")[0]
