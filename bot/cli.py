@@ -116,6 +116,27 @@ def demo(
 
 
 @app.command()
+def export(
+    formats: list[str] = typer.Argument(None, help="html, ical, csv, json, frab, pitches, pitches-csv (default: all)"),
+    event: str = EventOption,
+    version: int = typer.Option(None, "--version", help="Published version number (default: the latest)."),
+    out_dir: Path = typer.Option(Path("out"), "--out", help="Directory to write the files to."),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Write the published grid as HTML, iCal, CSV, JSON and frab schedule JSON."""
+    from bot.services.events import get_event
+    from bot.services.exporting import export_files
+
+    def run(ctx: AppContext) -> None:
+        ev = get_event(ctx, event)
+        assert ev.id is not None
+        for path in export_files(ctx, ev.id, out_dir, formats or None, number=version):
+            out.print(f"wrote {path}")
+
+    with_context(database_url, run)
+
+
+@app.command()
 def serve(
     mode: str = typer.Option(None, "--mode", help="socket (needs SLACK_APP_TOKEN) or http."),
     host: str = typer.Option(None, "--host", help="HTTP mode: address to bind."),
