@@ -6,7 +6,6 @@ plain message with the fix and exit code 2; stack traces are for bugs only.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,7 +157,16 @@ cli_grid.register(app)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pydantic import ValidationError
+
+    from bot.logging_setup import configure_logging
+
+    try:
+        configure_logging(load_settings())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        err.print(f"[red]error:[/red] bad setting in the environment or .env: {problems}")
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:
