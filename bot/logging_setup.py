@@ -53,9 +53,9 @@ def configure_logging(settings: Settings | None = None, level: str | None = None
     """Set the root logger up once per process; returns the filter so tests can inspect it."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
     root.setLevel((level or (settings.log_level if settings else "WARNING")).upper())
     redactor = RedactSecrets(settings_secrets(settings) if settings else ())
     for handler in root.handlers:
