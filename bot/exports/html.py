@@ -296,6 +296,7 @@ body.mode-screen header h1 { font-size: 2.2em; }
 body.mode-screen .clock { font-weight: 700; color: var(--ink); }
 body.mode-screen td.free { color: #5a5a5a; }
 body.mode-screen a.notes { display: none; }
+body.mode-screen .badge { font-size: .9em; padding: .05em .5em; }
 body.mode-screen caption { font-size: 1em; }
 
 @media (max-width: 40em) {
@@ -317,7 +318,7 @@ body.mode-screen caption { font-size: 1em; }
 @page { size: A3 landscape; margin: 10mm; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  body { padding: 0; font-size: 10pt; }
+  body { padding: 0; font-size: 11pt; }
   table.grid { page-break-inside: auto; }
   table.grid + table.grid { break-before: page; }
   tr { break-inside: avoid; }
