@@ -1,0 +1,414 @@
+"""The problem and solution of a grid, and their JSON files (campbot.problem/1, campbot.solution/1).
+
+Everything here is a frozen dataclass so that a problem can be shared between the model, the
+baseline, the validator and the bot without anyone changing it under the others' feet. Reading a
+file checks it thoroughly: the solver must never see a problem whose ids do not line up, because
+the organiser would then get a stack trace instead of a sentence telling them what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+PROBLEM_FORMAT = "campbot.problem/1"
+SOLUTION_FORMAT = "campbot.solution/1"
+STATUSES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN")
+
+
+class ProblemError(ValueError):
+    """A problem (or solution) file that cannot be used; the message names the field and the fix."""
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str = ""
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    name: str
+    capacity: int
+    features: frozenset[str] = frozenset()
+    unavailable: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    start: str
+    end: str
+    block: str | None = None
+
+    @property
+    def block_key(self) -> str:
+        """The block the slot belongs to; without one, its day is one block (as check.py does)."""
+        return self.block if self.block is not None else self.start[:10]
+
+
+@dataclass(frozen=True)
+class Pin:
+    room: str | None = None
+    slot: str | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    room: str
+    slot: str
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    title: str
+    hosts: tuple[str, ...]
+    length: int = 1
+    needs: frozenset[str] = frozenset()
+    unavailable: frozenset[str] = frozenset()
+    tags: tuple[str, ...] = ()
+    pin: Pin | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    rooms: tuple[Room, ...]
+    slots: tuple[Slot, ...]
+    sessions: tuple[Session, ...]
+    votes: Mapping[str, tuple[str, ...]]
+    extra_demand: Mapping[str, int] = field(default_factory=dict)
+    previous: Mapping[str, Cell] = field(default_factory=dict)
+    frozen: frozenset[str] = frozenset()
+    event: Event = Event()
+
+    @property
+    def ordered_slots(self) -> tuple[Slot, ...]:
+        """Slots in time order (by start, as check.py orders them)."""
+        return tuple(sorted(self.slots, key=lambda s: s.start))
+
+    def room(self, room_id: str) -> Room:
+        return {r.id: r for r in self.rooms}[room_id]
+
+    def session(self, session_id: str) -> Session:
+        return {s.id: s for s in self.sessions}[session_id]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a session runs; a double session names its first slot."""
+
+    session: str
+    room: str
+    slot: str
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    session: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    coverage: float
+    seats_short: float
+    moves: int
+    scheduled: int
+    left_out_with_room: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: str
+    seconds: float
+    placements: tuple[Placement, ...]
+    unscheduled: tuple[Unscheduled, ...]
+    metrics: Metrics
+    bound: float | None = None
+    explanation: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- reading problems
+
+
+def _require(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in obj:
+        raise ProblemError(f"{where}: missing field '{key}'; add it (see bench/FORMAT.md)")
+    return obj[key]
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProblemError(f"{where}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ProblemError(f"{where}: expected a list of strings, got {value!r}")
+    return list(value)
+
+
+def _dict(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ProblemError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ProblemError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _unique_ids(items: Sequence[Mapping[str, Any]], kind: str) -> list[str]:
+    ids: list[str] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        item = _dict(item, f"{kind}[{i}]")
+        sid = _str(_require(item, "id", f"{kind}[{i}]"), f"{kind}[{i}].id")
+        if sid in seen:
+            raise ProblemError(f"{kind}[{i}].id: id '{sid}' appears twice; give every entry its own id")
+        seen.add(sid)
+        ids.append(sid)
+    return ids
+
+
+def _parse_time(value: Any, where: str) -> datetime:
+    text = _str(value, where)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(f"{where}: '{text}' is not an ISO 8601 time such as 2026-06-20T10:00:00+01:00") from None
+
+
+def parse_problem(data: Any) -> Problem:
+    """Build a Problem from parsed JSON, refusing anything malformed with a ProblemError."""
+    data = _dict(data, "problem")
+    fmt = data.get("format")
+    if fmt != PROBLEM_FORMAT:
+        raise ProblemError(f"format: expected '{PROBLEM_FORMAT}', got {fmt!r}")
+    raw_event = _dict(data.get("event") or {}, "event")
+    event = Event(name=str(raw_event.get("name", "")), timezone=str(raw_event.get("timezone", "UTC")))
+
+    raw_rooms = _list(_require(data, "rooms", "problem"), "rooms")
+    raw_slots = _list(_require(data, "slots", "problem"), "slots")
+    raw_sessions = _list(_require(data, "sessions", "problem"), "sessions")
+    if not raw_rooms:
+        raise ProblemError("rooms: the list is empty; add at least one room")
+    if not raw_slots:
+        raise ProblemError("slots: the list is empty; add at least one slot")
+    _unique_ids(raw_rooms, "rooms")
+    slot_ids = set(_unique_ids(raw_slots, "slots"))
+    session_ids = set(_unique_ids(raw_sessions, "sessions"))
+
+    slots: list[Slot] = []
+    for i, rs in enumerate(raw_slots):
+        where = f"slots[{i}] ({rs['id']})"
+        start = _parse_time(_require(rs, "start", where), f"{where}.start")
+        end = _parse_time(_require(rs, "end", where), f"{where}.end")
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            raise ProblemError(f"{where}: start and end must both have a UTC offset or both have none")
+        if end <= start:
+            raise ProblemError(f"{where}.end: the slot ends before it starts; end must be after start")
+        block = rs.get("block")
+        if block is not None:
+            block = _str(block, f"{where}.block")
+        slots.append(Slot(id=rs["id"], start=rs["start"], end=rs["end"], block=block))
+    ordered = sorted(slots, key=lambda s: s.start)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if datetime.fromisoformat(b.start) < datetime.fromisoformat(a.end):
+            raise ProblemError(f"slots: {a.id} and {b.id} overlap; make each slot end before the next starts")
+
+    rooms: list[Room] = []
+    for i, rr in enumerate(raw_rooms):
+        where = f"rooms[{i}] ({rr['id']})"
+        cap = _require(rr, "capacity", where)
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+            raise ProblemError(f"{where}.capacity: expected a whole number of seats (0 or more), got {cap!r}")
+        unavailable = _str_list(rr.get("unavailable"), f"{where}.unavailable")
+        for t in unavailable:
+            if t not in slot_ids:
+                raise ProblemError(f"{where}.unavailable: unknown slot '{t}'; use one of the slot ids")
+        rooms.append(Room(id=rr["id"], name=str(rr.get("name") or rr["id"]), capacity=cap,
+                          features=frozenset(_str_list(rr.get("features"), f"{where}.features")),
+                          unavailable=frozenset(unavailable)))
+    room_ids = {r.id for r in rooms}
+
+    sessions: list[Session] = []
+    for i, rs in enumerate(raw_sessions):
+        where = f"sessions[{i}] ({rs['id']})"
+        title = rs.get("title")
+        if title is None:
+            title = rs["id"]
+        if not isinstance(title, str):
+            raise ProblemError(f"{where}.title: expected text, got {title!r}")
+        hosts = _str_list(rs.get("hosts"), f"{where}.hosts")
+        if not hosts:
+            raise ProblemError(f"{where}.hosts: a session needs at least one host; add the pitcher's id")
+        length = rs.get("length", 1)
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ProblemError(f"{where}.length: expected 1 (one slot) or 2 (a double), got {length!r}")
+        if length > len(slots):
+            raise ProblemError(f"{where}.length: {length} slots is longer than the whole event "
+                               f"({len(slots)} slots); use 1 or 2")
+        unavailable = _str_list(rs.get("unavailable"), f"{where}.unavailable")
+        for t in unavailable:
+            if t not in slot_ids:
+                raise ProblemError(f"{where}.unavailable: unknown slot '{t}'; use one of the slot ids")
+        pin: Pin | None = None
+        raw_pin = rs.get("pin")
+        if raw_pin is not None:
+            raw_pin = _dict(raw_pin, f"{where}.pin")
+            p_room, p_slot = raw_pin.get("room"), raw_pin.get("slot")
+            if p_room is not None and p_room not in room_ids:
+                raise ProblemError(f"{where}.pin.room: unknown room '{p_room}'; pin to one of the room ids")
+            if p_slot is not None and p_slot not in slot_ids:
+                raise ProblemError(f"{where}.pin.slot: unknown slot '{p_slot}'; pin to one of the slot ids")
+            if p_room is not None or p_slot is not None:
+                pin = Pin(room=p_room, slot=p_slot)
+        tags = _str_list(rs.get("tags"), f"{where}.tags")
+        sessions.append(Session(id=rs["id"], title=title, hosts=tuple(dict.fromkeys(hosts)), length=length,
+                                needs=frozenset(_str_list(rs.get("needs"), f"{where}.needs")),
+                                unavailable=frozenset(unavailable), tags=tuple(tags), pin=pin))
+
+    raw_votes = _dict(_require(data, "votes", "problem"), "votes")
+    votes: dict[str, tuple[str, ...]] = {}
+    for voter, vs in raw_votes.items():
+        items = _str_list(vs, f"votes.{voter}")
+        for sid in items:
+            if sid not in session_ids:
+                raise ProblemError(f"votes.{voter}: vote for unknown session '{sid}'; "
+                                   "remove the vote or add the session")
+        votes[str(voter)] = tuple(dict.fromkeys(items))
+
+    extra: dict[str, int] = {}
+    for sid, n in _dict(data.get("extra_demand") or {}, "extra_demand").items():
+        if sid not in session_ids:
+            raise ProblemError(f"extra_demand.{sid}: unknown session '{sid}'; remove it or add the session")
+        if isinstance(n, bool) or not isinstance(n, int | float) or n < 0:
+            raise ProblemError(f"extra_demand.{sid}: expected a number of people (0 or more), got {n!r}")
+        extra[sid] = int(n) if float(n).is_integer() else n  # type: ignore[assignment]
+
+    previous: dict[str, Cell] = {}
+    for sid, cell in _dict(data.get("previous") or {}, "previous").items():
+        cell = _dict(cell, f"previous.{sid}")
+        if sid not in session_ids:
+            continue  # a withdrawn session: its old cell is simply free now (check.py ignores it too)
+        room = _require(cell, "room", f"previous.{sid}")
+        slot = _require(cell, "slot", f"previous.{sid}")
+        if room not in room_ids:
+            raise ProblemError(f"previous.{sid}.room: unknown room '{room}'; use one of the room ids")
+        if slot not in slot_ids:
+            raise ProblemError(f"previous.{sid}.slot: unknown slot '{slot}'; use one of the slot ids")
+        previous[sid] = Cell(room=room, slot=slot)
+
+    frozen = _str_list(data.get("frozen"), "frozen")
+    for t in frozen:
+        if t not in slot_ids:
+            raise ProblemError(f"frozen: unknown slot '{t}'; use one of the slot ids")
+
+    return Problem(rooms=tuple(rooms), slots=tuple(slots), sessions=tuple(sessions), votes=votes,
+                   extra_demand=extra, previous=previous, frozen=frozenset(frozen), event=event)
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read a campbot.problem/1 file; any fault (missing file, bad JSON, bad field) is a ProblemError."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProblemError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProblemError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return parse_problem(data)
+
+
+def problem_to_dict(problem: Problem) -> dict[str, Any]:
+    """The campbot.problem/1 form of a problem (optional parts only when present)."""
+    out: dict[str, Any] = {
+        "format": PROBLEM_FORMAT,
+        "event": {"name": problem.event.name, "timezone": problem.event.timezone},
+        "rooms": [{"id": r.id, "name": r.name, "capacity": r.capacity, "features": sorted(r.features),
+                   "unavailable": sorted(r.unavailable)} for r in problem.rooms],
+        "slots": [{"id": s.id, "start": s.start, "end": s.end, **({"block": s.block} if s.block else {})}
+                  for s in problem.slots],
+        "sessions": [],
+        "votes": {v: list(vs) for v, vs in problem.votes.items()},
+    }
+    for s in problem.sessions:
+        d: dict[str, Any] = {"id": s.id, "title": s.title, "hosts": list(s.hosts), "length": s.length,
+                             "needs": sorted(s.needs), "unavailable": sorted(s.unavailable),
+                             "tags": list(s.tags)}
+        if s.pin is not None:
+            d["pin"] = {k: v for k, v in (("room", s.pin.room), ("slot", s.pin.slot)) if v is not None}
+        out["sessions"].append(d)
+    if problem.extra_demand:
+        out["extra_demand"] = dict(problem.extra_demand)
+    if problem.previous:
+        out["previous"] = {k: {"room": c.room, "slot": c.slot} for k, c in problem.previous.items()}
+    if problem.frozen:
+        out["frozen"] = sorted(problem.frozen)
+    return out
+
+
+# --------------------------------------------------------------------------- solutions
+
+
+def solution_to_dict(solution: Solution) -> dict[str, Any]:
+    """The campbot.solution/1 form; metrics also carry scheduled and left_out_with_room."""
+    m = solution.metrics
+    return {
+        "format": SOLUTION_FORMAT,
+        "status": solution.status,
+        "seconds": round(solution.seconds, 3),
+        "placements": [{"session": p.session, "room": p.room, "slot": p.slot} for p in solution.placements],
+        "unscheduled": [{"session": u.session, "reason": u.reason} for u in solution.unscheduled],
+        "metrics": {"coverage": m.coverage, "seats_short": m.seats_short, "moves": m.moves,
+                    "scheduled": m.scheduled, "left_out_with_room": list(m.left_out_with_room)},
+        "bound": solution.bound,
+        "explanation": list(solution.explanation),
+    }
+
+
+def dump_solution(solution: Solution) -> str:
+    return json.dumps(solution_to_dict(solution), indent=1, ensure_ascii=False)
+
+
+def parse_solution(data: Any) -> Solution:
+    """Read a campbot.solution/1 object (as written by solution_to_dict or another solver)."""
+    data = _dict(data, "solution")
+    if data.get("format") != SOLUTION_FORMAT:
+        raise ProblemError(f"format: expected '{SOLUTION_FORMAT}', got {data.get('format')!r}")
+    status = data.get("status")
+    if status not in STATUSES:
+        raise ProblemError(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    placements = []
+    for i, p in enumerate(_list(data.get("placements") or [], "placements")):
+        p = _dict(p, f"placements[{i}]")
+        placements.append(Placement(session=_str(p.get("session"), f"placements[{i}].session"),
+                                    room=_str(p.get("room"), f"placements[{i}].room"),
+                                    slot=_str(p.get("slot"), f"placements[{i}].slot")))
+    unscheduled = []
+    for i, u in enumerate(_list(data.get("unscheduled") or [], "unscheduled")):
+        u = _dict(u, f"unscheduled[{i}]")
+        unscheduled.append(Unscheduled(session=_str(u.get("session"), f"unscheduled[{i}].session"),
+                                       reason=str(u.get("reason", ""))))
+    m = _dict(data.get("metrics") or {}, "metrics")
+    metrics = Metrics(coverage=float(m.get("coverage", 0.0)), seats_short=float(m.get("seats_short", 0.0)),
+                      moves=int(m.get("moves", 0)), scheduled=int(m.get("scheduled", len(placements))),
+                      left_out_with_room=tuple(m.get("left_out_with_room") or ()))
+    bound = data.get("bound")
+    return Solution(status=status, seconds=float(data.get("seconds", 0.0)), placements=tuple(placements),
+                    unscheduled=tuple(unscheduled), metrics=metrics,
+                    bound=float(bound) if bound is not None else None,
+                    explanation=tuple(str(e) for e in data.get("explanation") or ()))

@@ -1,0 +1,294 @@
+"""solve(problem, config) -> Solution: the whole pipeline, inside the time limit.
+
+1. static checks: set-ups that cannot work (a need no room meets, clashing pins) are explained
+   at once, without a solver;
+2. a by-hand grid (baseline.py) is built in milliseconds and handed to CP-SAT as a hint, so the
+   search starts from a valid full grid and there is always something to return;
+3. the slot-first model (model/) maximises moves-then-coverage-then-grid-size;
+4. rooms are matched to the chosen slots minimising seats short (model/seats.py);
+5. the fill pass puts any pitch that still fits into a free cell;
+6. figures, reasons for every left-out pitch, and the bound.
+
+The limit covers the whole call: the solver gets what is left after building the model, minus a
+reserve for steps 4-6.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler.baseline import baseline_grid, popularity
+from scheduler.cells import Geometry, geometry
+from scheduler.explain import core_sentence, left_out_reasons, static_conflicts
+from scheduler.fill import fill
+from scheduler.metrics import demand, measure
+from scheduler.model import Built, build, coverage
+from scheduler.model.once import must_run
+from scheduler.model.seats import match_rooms
+from scheduler.model.variables import Variables
+from scheduler.problem import Metrics, Placement, Problem, Solution, Unscheduled
+from scheduler.validate import violations
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """time_limit in seconds for the whole call; seed and workers make a run reproducible."""
+
+    time_limit: float = 10.0
+    seed: int = 1
+    workers: int = 2
+
+
+class _SafeProgress:
+    """Forwards progress to the caller, never backwards, and never lets a broken callback (a
+    closed Slack message, say) stop the solve: after one failure it goes quiet."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, message: str, fraction: float) -> None:
+        with self._lock:
+            if self._progress is None:
+                return
+            self._last = max(self._last, min(1.0, max(0.0, fraction)))
+            try:
+                self._progress(message, self._last)
+            except Exception:
+                self._progress = None
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Calls progress() on each improving grid, with the share of the time limit used."""
+
+    def __init__(self, built: Built, began: float, limit: float, progress: _SafeProgress) -> None:
+        super().__init__()
+        self._built, self._began, self._limit, self._progress = built, began, limit, progress
+
+    def on_solution_callback(self) -> None:
+        served = sum(self.value(t.expr) for t in self._built.terms if t.name == "coverage")
+        pct = 100 * served / max(1, self._built.perfect)
+        frac = min(0.95, (time.perf_counter() - self._began) / max(1e-9, self._limit))
+        self._progress(f"found a grid: coverage {pct:.1f}%", frac)
+
+
+def _grid_to_hint(built: Built, grid: dict[int, tuple[int, int]]) -> None:
+    """Hint every decision literal from a full, valid grid, so CP-SAT starts from it at once."""
+    v = built.vars
+    chosen: dict[tuple[int, int, int], int] = {}
+    chosen_y: dict[tuple[int, int], int] = {}
+    for s, (r, t) in grid.items():
+        if (s, r, t) in v.x:
+            chosen[s, r, t] = 1
+        elif (s, t) in v.y:
+            chosen_y[s, t] = 1
+    for key, lit in v.x.items():
+        v.model.add_hint(lit, chosen.get(key, 0))
+    for key_y, lit in v.y.items():
+        v.model.add_hint(lit, chosen_y.get(key_y, 0))
+    for s, lit in v.placed.items():
+        v.model.add_hint(lit, 1 if s in grid else 0)
+    for (s, t), lit in v.at.items():
+        if lit.name.startswith("at_"):
+            v.model.add_hint(lit, s in grid and t in v.geo.span(s, grid[s][1]))
+    for (s, t), lit in v.start.items():
+        if lit.name.startswith("start_"):
+            v.model.add_hint(lit, s in grid and grid[s][1] == t)
+    coverage.hint(v, built.attends, grid)
+
+
+def _params(solver: cp_model.CpSolver, config: SolveConfig, seconds: float) -> None:
+    p = solver.parameters
+    p.max_time_in_seconds = max(0.05, seconds)
+    p.num_workers = max(1, config.workers)
+    p.random_seed = config.seed
+    # Interleaved search runs the workers' steps in a fixed order, which (with a deterministic
+    # budget) makes the same seed and worker count give the same grid.
+    p.interleave_search = True
+    p.max_deterministic_time = max(0.05, seconds) * DTIME_PER_SECOND
+    p.log_search_progress = False
+
+
+# Deterministic time units CP-SAT spends per wall-clock second on this kind of model (measured on
+# the bench machine; the wall-clock limit is the guard when a machine is slower).
+DTIME_PER_SECOND = 1.0
+
+
+def _extract(v: Variables, solver: cp_model.CpSolver) -> tuple[dict[int, int], dict[int, int]]:
+    """(start slot per placed session, room where the model fixed one)."""
+    starts: dict[int, int] = {}
+    rooms: dict[int, int] = {}
+    for (s, r, t), lit in v.x.items():
+        if solver.boolean_value(lit):
+            starts[s] = t
+            rooms[s] = r
+    for (s, t), lit in v.y.items():
+        if solver.boolean_value(lit):
+            starts[s] = t
+    return starts, rooms
+
+
+def _allowed_rooms(geo: Geometry, starts: dict[int, int], model_rooms: dict[int, int],
+                   kept: set[int]) -> dict[int, list[int]]:
+    allowed: dict[int, list[int]] = {}
+    for s, t in starts.items():
+        if s in kept or s in geo.fixed:
+            allowed[s] = [model_rooms[s]]
+        else:
+            allowed[s] = sorted({r for r, ts in geo.starts[s] if ts == t})
+    return allowed
+
+
+def _finish(problem: Problem, geo: Geometry, grid: dict[int, tuple[int, int]], status: str, began: float,
+            bound: float | None, explanation: tuple[str, ...] = ()) -> Solution:
+    placements = tuple(Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id)
+                       for s, (r, t) in sorted(grid.items()))
+    reasons = left_out_reasons(geo, grid)
+    unscheduled = tuple(Unscheduled(geo.sessions[s].id, reasons[s]) for s in sorted(reasons))
+    metrics = measure(problem, placements)
+    if bound is not None:
+        bound = max(bound, metrics.coverage)
+    return Solution(status=status, seconds=time.perf_counter() - began, placements=placements,
+                    unscheduled=unscheduled, metrics=metrics, bound=bound, explanation=explanation)
+
+
+def _infeasible(geo: Geometry, began: float, sentences: list[str]) -> Solution:
+    reasons = {s: "the set-up is infeasible; see the explanation" for s in range(len(geo.sessions))}
+    return Solution(status="INFEASIBLE", seconds=time.perf_counter() - began, placements=(),
+                    unscheduled=tuple(Unscheduled(geo.sessions[s].id, reasons[s]) for s in reasons),
+                    metrics=Metrics(coverage=0.0, seats_short=0.0, moves=len(geo.problem.previous),
+                                    scheduled=0),
+                    explanation=tuple(sentences))
+
+
+def _explain_core(geo: Geometry, config: SolveConfig, seconds: float) -> list[str]:
+    """Re-solve without objective, must-run sessions as assumptions, and name a conflicting set."""
+    built = build(geo, explain=True)
+    built.model.clear_objective()
+    built.model.add_assumptions(list(built.assumptions.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = config.seed
+    status = solver.solve(built.model)
+    if status != cp_model.INFEASIBLE:
+        return ["the pinned and frozen sessions cannot all be placed together"]
+    core = set(solver.sufficient_assumptions_for_infeasibility())
+    members = [s for s, lit in built.assumptions.items() if lit.index in core]
+    if not members:
+        return ["the pinned and frozen sessions cannot all be placed together"]
+    return [core_sentence(geo, members)]
+
+
+def _rooms_and_fill(geo: Geometry, problem: Problem, starts: dict[int, int], model_rooms: dict[int, int],
+                    kept: set[int]) -> dict[int, tuple[int, int]]:
+    """Match rooms (seats short), then fill free cells, repeating while the fill adds sessions."""
+    wanted = {geo.session_pos[k]: float(n) for k, n in popularity(problem).items()}
+    grid: dict[int, tuple[int, int]] = {}
+    for _ in range(10):
+        provisional = tuple(Placement(geo.sessions[s].id, geo.rooms[0].id, geo.slots[t].id)
+                            for s, t in starts.items())
+        crowd = {geo.session_pos[k]: c for k, c in demand(problem, provisional).items()}
+        allowed = _allowed_rooms(geo, starts, model_rooms, kept)
+        rooms = match_rooms(geo, starts, crowd, allowed, model_rooms)
+        if rooms is None:
+            if grid:  # keep the last matched grid
+                break
+            rooms = _greedy_rooms(geo, starts, allowed)
+        grid = {s: (rooms[s], t) for s, t in starts.items() if s in rooms}
+        added = fill(geo, grid, wanted)
+        if not added:
+            break
+        starts = {s: t for s, (_, t) in grid.items()}
+        model_rooms = {s: grid[s][0] for s in grid if s in model_rooms or s in added}
+    return grid
+
+
+def _greedy_rooms(geo: Geometry, starts: dict[int, int], allowed: dict[int, list[int]]) -> dict[int, int]:
+    """A fallback matching (most constrained first); sessions it cannot seat stay out."""
+    taken: set[tuple[int, int]] = set()
+    rooms: dict[int, int] = {}
+    for s in sorted(starts, key=lambda s: (len(allowed[s]), -geo.sessions[s].length)):
+        for r in sorted(allowed[s], key=lambda r: geo.rooms[r].capacity):
+            span = geo.span(s, starts[s])
+            if not any((r, u) in taken for u in span):
+                rooms[s] = r
+                taken.update((r, u) for u in span)
+                break
+    return rooms
+
+
+def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progress | None = None) -> Solution:
+    """The best grid found within config.time_limit seconds (the whole call), with its figures."""
+    began = time.perf_counter()
+    deadline = began + config.time_limit
+    report = _SafeProgress(progress)
+    geo = geometry(problem)
+    report("checking the set-up", 0.0)
+    conflicts = static_conflicts(geo, [s for s, sess in enumerate(geo.sessions)
+                                       if sess.pin is not None or s in geo.fixed])
+    if conflicts:
+        return _infeasible(geo, began, conflicts)
+
+    hint_grid = baseline_grid(geo)
+    built = build(geo)
+    v = built.vars
+    must = must_run(v)
+    hint_ok = all(s in hint_grid for s in must) and not violations(
+        problem, [Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id) for s, (r, t) in hint_grid.items()])
+    if hint_ok:
+        _grid_to_hint(built, hint_grid)
+    report("searching", min(0.9, (time.perf_counter() - began) / config.time_limit))
+
+    reserve = min(2.0 + 0.02 * len(geo.sessions) / 10, 0.12 * config.time_limit) + 0.05
+    budget = deadline - time.perf_counter() - reserve
+    solver = cp_model.CpSolver()
+    _params(solver, config, budget)
+    status = solver.solve(built.model, _Reporter(built, began, config.time_limit, report))
+
+    if status == cp_model.INFEASIBLE:
+        left = max(0.2, deadline - time.perf_counter() - 0.1)
+        return _infeasible(geo, began, _explain_core(geo, config, left))
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        starts, model_rooms = _extract(v, solver)
+        kept = {s for s, lit in v.keep.items() if solver.boolean_value(lit)}
+        bound = None
+        if not problem.previous:
+            served = math.floor(solver.best_objective_bound / built.coverage_weight + 1e-9)
+            bound = round(100 * min(served, built.perfect) / max(1, built.perfect), 3)
+        grid = _rooms_and_fill(geo, problem, starts, model_rooms, kept)
+        label = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
+        sol = _finish(problem, geo, grid, label, began, bound)
+    elif hint_ok:
+        grid = _rooms_and_fill(geo, problem, {s: t for s, (_, t) in hint_grid.items()},
+                               {s: r for s, (r, _) in hint_grid.items()}, _kept(geo, hint_grid))
+        sol = _finish(problem, geo, grid, "FEASIBLE", began, None,
+                      ("the solver found no grid in time; this is the by-hand grid",))
+    else:
+        return Solution(status="UNKNOWN", seconds=time.perf_counter() - began, placements=(),
+                        unscheduled=tuple(Unscheduled(s.id, "no grid was found in time") for s in geo.sessions),
+                        metrics=Metrics(0.0, 0.0, len(problem.previous), 0),
+                        explanation=(f"no grid found within {config.time_limit:g} s: tried the by-hand "
+                                     "method (it could not place every pinned session) and CP-SAT; "
+                                     "give it more time",))
+    report(f"done: coverage {sol.metrics.coverage:.1f}%", 1.0)
+    return sol
+
+
+def _kept(geo: Geometry, grid: dict[int, tuple[int, int]]) -> set[int]:
+    """Sessions of a grid sitting in their published cell."""
+    out = set()
+    for sid, cell in geo.problem.previous.items():
+        s = geo.session_pos[sid]
+        if grid.get(s) == (geo.room_pos[cell.room], geo.slot_pos[cell.slot]):
+            out.add(s)
+    return out

@@ -1,0 +1,110 @@
+"""The solve call as the bot uses it: time limit, reproducibility, progress, the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from scheduler.__main__ import main
+from scheduler.baseline import baseline
+from scheduler.problem import load_problem
+from scheduler.solve import SolveConfig, solve
+from scheduler.validate import violations
+from tests.scheduler.helpers import BENCH, load_check
+
+
+def test_time_limit_kept_and_better_than_the_wall() -> None:
+    problem = load_problem(BENCH / "ukgovcamp.json")
+    began = time.perf_counter()
+    sol = solve(problem, SolveConfig(time_limit=3.0, workers=2))
+    took = time.perf_counter() - began
+    assert took <= 3.3, took
+    assert sol.status in ("FEASIBLE", "OPTIMAL")
+    assert violations(problem, sol.placements) == []
+    assert sol.metrics.coverage >= baseline(problem).metrics.coverage
+    assert sol.bound is not None and sol.bound >= sol.metrics.coverage
+    assert {u.session for u in sol.unscheduled} | {p.session for p in sol.placements} == {
+        s.id for s in problem.sessions}
+    assert all(u.reason for u in sol.unscheduled)
+
+
+def test_same_seed_same_grid() -> None:
+    problem = load_problem(BENCH / "localgovcamp.json")
+    config = SolveConfig(time_limit=2.0, seed=5, workers=2)
+    first = solve(problem, config)
+    second = solve(problem, config)
+    assert first.placements == second.placements
+    assert first.metrics == second.metrics
+
+
+def test_progress_is_reported() -> None:
+    problem = load_problem(BENCH / "localgovcamp.json")
+    calls: list[tuple[str, float]] = []
+    solve(problem, SolveConfig(time_limit=1.0), lambda message, fraction: calls.append((message, fraction)))
+    assert calls and calls[-1][1] == 1.0
+    assert all(0.0 <= f <= 1.0 for _, f in calls)
+    assert [f for _, f in calls] == sorted(f for _, f in calls)
+
+
+def test_a_failing_progress_callback_does_not_break_the_solve() -> None:
+    problem = load_problem(BENCH / "localgovcamp.json")
+
+    def broken(message: str, fraction: float) -> None:
+        raise RuntimeError("progress bar gone")
+
+    assert solve(problem, SolveConfig(time_limit=1.0), broken).status in ("FEASIBLE", "OPTIMAL")
+
+
+def test_replan_instance() -> None:
+    raw = json.loads((BENCH / "ukgovcamp-replan.json").read_text())
+    problem = load_problem(BENCH / "ukgovcamp-replan.json")
+    sol = solve(problem, SolveConfig(time_limit=3.0))
+    report = load_check().check(raw, json.loads(json.dumps(__import__("scheduler.problem").problem
+                                                           .solution_to_dict(sol))))
+    assert report["violations"] == [] and report["left_out_with_room"] == []
+    placed = {p.session: (p.room, p.slot) for p in sol.placements}
+    for sid, cell in problem.previous.items():
+        if cell.slot in problem.frozen:
+            assert placed[sid] == (cell.room, cell.slot)
+    # only sessions whose published cell broke a rule may move
+    forced = 0
+    for sid, cell in problem.previous.items():
+        s = problem.session(sid)
+        room = problem.room(cell.room)
+        if cell.slot in room.unavailable or cell.slot in s.unavailable:
+            forced += 1
+    assert sol.metrics.moves <= forced
+    late = [s.id for s in problem.sessions if s.id.startswith("late")]
+    assert all(sid in placed for sid in late) or report["left_out_with_room"] == []
+
+
+def test_cli_writes_solution_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sol.json"
+    code = main([str(BENCH / "localgovcamp.json"), "--time-limit", "1", "--seed", "3", "--workers", "1",
+                 "--out", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["format"] == "campbot.solution/1" and data["placements"]
+    err = capsys.readouterr().err
+    assert "coverage" in err and "by hand" in err and "status" in err
+
+
+def test_cli_stdout_when_no_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(BENCH / "localgovcamp.json"), "--time-limit", "0.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "campbot.solution/1"
+
+
+def test_cli_bad_input_exit_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "campbot.problem/1", "rooms": [], "slots": [], "sessions": [],
+                               "votes": {}}))
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "rooms" in err and "Traceback" not in err
+    assert main([str(tmp_path / "missing.json")]) == 2
+    assert main([str(bad), "--time-limit", "soon"]) == 2
+    assert main([str(bad), "--bogus"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
