@@ -1,0 +1,155 @@
+"""Block Kit for a published grid: the announcement, the changelog, the re-plan DM, card lines.
+
+Pure builders: data in (a ResolvedGrid, lines of text), lists of dicts out. Everything a person
+typed (titles, names) is escaped, so "<!channel>" in a title shows as typed and pings nobody.
+
+The announcement is read on phones in a corridor: one section per slot with its time in bold,
+then one line per session, room first ("*Library* · Title — Host"). Slack caps a message at 50
+blocks and a section's text at 3,000 characters, so the grid is cut into several messages,
+never mid-line, each well under both limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.escape import escape, truncate
+from bot.services.grid_queries import GridEntry, ResolvedGrid
+
+SECTION_CHARS = 2800  # under Slack's 3,000 per section text
+MESSAGE_BLOCKS = 40  # under Slack's 50 per message
+MESSAGE_CHARS = 11000  # keeps a part comfortably readable and well under the 40k text cap
+TITLE_CHARS = 120
+
+Blocks = list[dict[str, Any]]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def slot_label(start_end: tuple[Any, Any], tz: ZoneInfo) -> str:
+    start, end = start_end
+    return f"{start.astimezone(tz):%a %H:%M}–{end.astimezone(tz):%H:%M}"
+
+
+def entry_line(entry: GridEntry) -> str:
+    """"*Library* · Title — Host A, Host B" (escaped; a double says so)."""
+    line = f"*{escape(entry.room_name)}* · {escape(truncate(entry.title, TITLE_CHARS))}"
+    if entry.hosts:
+        line += f" — {escape(', '.join(entry.hosts))}"
+    if len(entry.slot_keys) > 1:
+        line += " _(double)_"
+    return line
+
+
+def slot_sections(grid: ResolvedGrid, *, empty_note: str = "_nothing on_") -> list[str]:
+    """Section texts in slot order: "*Sat 11:00–11:45*" then one line per session starting then.
+
+    A slot with more lines than fit in one section continues in the next ("(continued)")."""
+    tz = grid.tz
+    texts: list[str] = []
+    for slot in grid.slots:
+        lines = [entry_line(e) for e in grid.entries if e.slot_keys[0] == slot.key]
+        running = [e for e in grid.entries if slot.key in e.slot_keys[1:]]
+        lines += [f"_{escape(e.room_name)} · {escape(truncate(e.title, TITLE_CHARS))} continues_" for e in running]
+        head = f"*{slot_label((slot.start, slot.end), tz)}*"
+        chunk = head
+        for line in lines or [empty_note]:
+            if len(chunk) + 1 + len(line) > SECTION_CHARS:
+                texts.append(chunk)
+                chunk = f"{head} _(continued)_"
+            chunk += "\n" + line
+        texts.append(chunk)
+    return texts
+
+
+def _pack(header: str, sections: list[str], footer: str) -> list[Blocks]:
+    """Cut sections into messages under the block and character limits."""
+    parts: list[Blocks] = []
+    current: Blocks = []
+    size = 0
+    for text in sections:
+        if current and (len(current) + 2 > MESSAGE_BLOCKS or size + len(text) > MESSAGE_CHARS):
+            parts.append(current)
+            current, size = [], 0
+        current.append(_section(text))
+        size += len(text)
+    if current or not parts:
+        parts.append(current)
+    total = len(parts)
+    out: list[Blocks] = []
+    for i, part in enumerate(parts, 1):
+        suffix = f" (part {i} of {total})" if total > 1 else ""
+        blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": truncate(header + suffix, 150)}}]
+        blocks += part
+        if i == total and footer:
+            blocks.append(_context(footer))
+        out.append(blocks)
+    return out
+
+
+def grid_messages(grid: ResolvedGrid, *, changelog_hint: bool = False) -> list[tuple[str, Blocks]]:
+    """The announcement of published version N: [(fallback text, blocks), ...] in posting order."""
+    number = grid.number or 0
+    header = f"{grid.event_name}: the grid (version {number})"
+    footer = f"Version {number}. " + ("What changed is in the next message. " if changelog_hint else "") + \
+        "Your own sessions are on the App Home."
+    parts = _pack(header, slot_sections(grid), footer)
+    total = len(parts)
+    base = f"{escape(grid.event_name)}: the grid, version {number}"
+    return [(base + (f" (part {i} of {total})" if total > 1 else ""), blocks) for i, blocks in enumerate(parts, 1)]
+
+
+def changelog_message(event_name: str, number: int, changelog: list[str]) -> tuple[str, Blocks]:
+    """"What changed in version N" with one line per move, addition or drop."""
+    lines = [f"• {escape(line)}" for line in changelog] or ["• nothing moved"]
+    texts: list[str] = []
+    chunk = f"*What changed in version {number}*"
+    for line in lines:
+        if len(chunk) + 1 + len(line) > SECTION_CHARS:
+            texts.append(chunk)
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    texts.append(chunk)
+    blocks: Blocks = [_section(t) for t in texts[: MESSAGE_BLOCKS - 1]]
+    if len(texts) >= MESSAGE_BLOCKS:
+        blocks.append(_context(f"…and more; {len(changelog)} changes in all."))
+    text = f"{escape(event_name)}: the grid changed (version {number}), {len(changelog)} change(s)"
+    return text, blocks
+
+
+def replan_dm(event_name: str, number: int, items: list[tuple[str, str]]) -> tuple[str, Blocks]:
+    """The DM to one person whose sessions changed: items are (role, changelog line),
+    role "host" or "voter"."""
+    lines = []
+    for role, line in items:
+        who = "Your session" if role == "host" else "A session you're interested in"
+        lines.append(f"• {who}: {escape(line)}")
+    body = "\n".join(lines)
+    text = f"{escape(event_name)}: the grid changed (version {number}) and it affects you"
+    blocks: Blocks = [
+        _section(f"*The grid changed (version {number})*, and it touches your day:"),
+        _section(truncate(body, SECTION_CHARS)),
+        _context("Everything else you planned stays where it was. "
+                 "The full grid is pinned in the announcements channel."),
+    ]
+    return text, blocks
+
+
+def placement_line(entry: GridEntry | None, tz: ZoneInfo, number: int) -> str:
+    """The line a pitch card gets: where and when, or that it is not in the grid (mrkdwn)."""
+    if entry is None:
+        return f":x: Not in the grid (version {number})"
+    return (f":round_pushpin: *{escape(entry.room_name)}*, "
+            f"{entry.start.astimezone(tz):%a %H:%M}–{entry.end.astimezone(tz):%H:%M} (grid version {number})")
+
+
+def fallback_card(title: str, line: str) -> Blocks:
+    """Used only when the pitch-card builder is not available: the title and the placement line."""
+    return [_section(f"*{escape(title)}*"), _context(line)]

@@ -1,0 +1,410 @@
+"""Publishing a draft grid: version N, the announcement, the cards, the changelog, targeted DMs.
+
+Two phases, so that a crash or a Slack outage in the middle never leaves a half-published grid
+nor sends anything twice:
+
+1. one transaction gives the draft its number (N = highest published + 1), marks it published
+   and stores the changelog against version N-1 (and the structured changes the DMs need);
+2. every send is then keyed in SentNotification and done once: claim the key (insert a
+   "claimed" row, or take over a failed or long-abandoned claim with one conditional UPDATE),
+   call Slack, mark it "sent" (or "failed"). Publishing the same version again (the Publish
+   button pressed twice, a retry after a failure, a restart) resumes: what was sent is skipped,
+   what failed is retried. Only a crash in the instant between Slack's answer and the "sent"
+   mark can repeat that one message, after the claim lease (CLAIM_LEASE) has run out.
+
+Keys: grid:{event}:{N}:part{i}, pin:{event}:{N}, unpin:{event}:{N}, changelog:{event}:{N},
+card:{pitch}:{N}, replan-dm:{event}:{N}:{person}. While a row is "claimed", its sent_at holds the
+moment of the claim.
+
+Version 1 updates every active pitch card (placed: room and time; left out: "not in the
+grid"); later versions update only the cards whose session moved, was added or was dropped, and
+DM only the hosts and voters of those sessions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.blocks import grid as grid_blocks
+from bot.context import AppContext
+from bot.services.errors import NotFound, ServiceError
+from bot.services.grid_queries import ResolvedGrid, resolve_grid
+from bot.services.problem_builder import latest_published
+from bot.slack_client import make_web_client
+from bot.store.db import session_scope
+from bot.store.tables import AuditLog, Event, GridVersion, Person, Pitch, PitchHost, SentNotification, Vote
+from bot.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Change:
+    pitch_id: int
+    kind: str  # moved | added | dropped
+    line: str  # "moved: Title, Main hall 11:00 -> Library 14:00"
+
+
+@dataclass
+class PublishReport:
+    """What one publish call did; `failed` lists sends to retry (publish again)."""
+
+    version_id: int
+    number: int
+    changelog: list[str]
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    dm_users: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- the changelog
+
+
+def diff_grids(previous: ResolvedGrid | None, current: ResolvedGrid) -> list[Change]:
+    """What moved, was added or was dropped between two grids, in time order."""
+    tz = current.tz
+    before = previous.by_pitch() if previous is not None else {}
+    after = current.by_pitch()
+    changes: list[tuple[Any, Change]] = []
+    for pid, now in after.items():
+        was = before.get(pid)
+        if was is None:
+            if previous is not None:
+                changes.append((now.start, Change(pid, "added", f"added: {now.title}, {now.where_when(tz)}")))
+        elif (was.room_key, was.slot_keys) != (now.room_key, now.slot_keys):
+            changes.append((now.start, Change(
+                pid, "moved", f"moved: {now.title}, {was.where_when(tz)} -> {now.where_when(tz)}")))
+    for pid, was in before.items():
+        if pid not in after:
+            changes.append((was.start, Change(pid, "dropped", f"dropped: {was.title}, was {was.where_when(tz)}")))
+    changes.sort(key=lambda c: (c[0], c[1].kind, c[1].pitch_id))
+    return [c for _, c in changes]
+
+
+# --------------------------------------------------------------------------- phase 1
+
+
+def _number_it(ctx: AppContext, event_id: int, grid_version_id: int, actor: str) -> tuple[GridVersion, bool]:
+    """Give the draft its number in one transaction; (version, newly_published)."""
+    with session_scope(ctx.engine) as db:
+        if db.get_bind().dialect.name == "postgresql":
+            db.exec(select(Event).where(Event.id == event_id).with_for_update()).one()
+        version = db.get(GridVersion, grid_version_id)
+        if version is None or version.event_id != event_id:
+            raise NotFound("That grid no longer exists; run /camp solve again.")
+        if version.status == "published":
+            return version, False
+        previous = latest_published(db, event_id)
+        based_on = (version.figures or {}).get("based_on")
+        if previous is not None and based_on != previous.number:
+            raise ServiceError(f"Version {previous.number} was published after this preview was made, so it is "
+                               "out of date. Run /camp replan (or /camp solve) for a fresh one.")
+        current = resolve_grid(db, grid_version_id)
+        before = resolve_grid(db, previous.id) if previous is not None and previous.id is not None else None
+        changes = diff_grids(before, current)
+        version.number = (previous.number or 0) + 1 if previous is not None else 1
+        version.status = "published"
+        version.published_at = ctx.now()
+        version.changelog = [c.line for c in changes]
+        version.figures = {**(version.figures or {}), "changes": [c.__dict__ for c in changes],
+                           "previous_id": previous.id if previous is not None else None}
+        db.add(version)
+        db.add(AuditLog(event_id=event_id, actor=actor, action="grid.publish",
+                        detail={"grid_version": grid_version_id, "number": version.number,
+                                "changes": len(changes)}))
+        db.flush()
+        return version, True
+
+
+# --------------------------------------------------------------------------- sending once
+
+
+def send_once(ctx: AppContext, event_id: int, key: str, kind: str, target: str,
+              send: Callable[[], str]) -> tuple[str, str]:
+    """Do `send` unless `key` was already sent (or is being sent right now by someone else).
+
+    Returns (outcome, detail): outcome "sent" (now), "done" (earlier; detail is what send
+    returned then), "busy" (another worker holds a fresh claim) or "failed" (detail: the error).
+    """
+    claimed = _claim(ctx, event_id, key, kind, target)
+    if claimed[0] != "claimed":
+        return claimed
+    try:
+        detail = send()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or exc)
+        _finish(ctx, key, "failed", error)
+        log.warning("send %s failed: %s", key, error)
+        return "failed", error
+    except Exception as exc:  # noqa: BLE001 - recorded; the next publish retries it
+        _finish(ctx, key, "failed", type(exc).__name__)
+        log.exception("send %s failed", key)
+        return "failed", type(exc).__name__
+    _finish(ctx, key, "sent", detail)
+    return "sent", detail
+
+
+def _claim(ctx: AppContext, event_id: int, key: str, kind: str, target: str) -> tuple[str, str]:
+    now = utcnow()
+    with session_scope(ctx.engine) as db:
+        row = db.exec(select(SentNotification).where(SentNotification.key == key)).first()
+        if row is None:
+            try:
+                with db.begin_nested():
+                    db.add(SentNotification(event_id=event_id, key=key, kind=kind, target=target[:64],
+                                            status="claimed", attempts=1, sent_at=now))
+                    db.flush()
+                return "claimed", ""
+            except IntegrityError:
+                return "busy", ""
+        if row.status == "sent":
+            return "done", row.detail
+        stale = now - CLAIM_LEASE
+        taken = db.execute(
+            update(SentNotification)
+            .where(col(SentNotification.key) == key)
+            .where(or_(col(SentNotification.status) == "failed",
+                       (col(SentNotification.status) == "claimed") & (col(SentNotification.sent_at) < stale)))
+            .values(status="claimed", attempts=SentNotification.attempts + 1, sent_at=now)
+        )
+        return ("claimed", "") if taken.rowcount == 1 else ("busy", "")  # type: ignore[attr-defined]
+
+
+def _finish(ctx: AppContext, key: str, status: str, detail: str) -> None:
+    with session_scope(ctx.engine) as db:
+        row = db.exec(select(SentNotification).where(SentNotification.key == key)).one()
+        row.status, row.detail, row.sent_at = status, detail[:500], utcnow()
+        db.add(row)
+
+
+# --------------------------------------------------------------------------- phase 2
+
+
+def publish(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
+            client: WebClient | None = None) -> GridVersion:
+    """Publish a draft as the next version and tell everyone (see the module docstring).
+
+    Safe to call again for the same version: it resumes the sends. Raises ServiceError for a
+    stale or missing draft; send failures are recorded and retried on the next call.
+    """
+    return publish_with_report(ctx, event_id, grid_version_id, actor=actor, client=client)[0]
+
+
+def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
+                        client: WebClient | None = None) -> tuple[GridVersion, PublishReport]:
+    version, _new = _number_it(ctx, event_id, grid_version_id, actor)
+    assert version.number is not None and version.id is not None
+    client = client or make_web_client(ctx.settings)
+    with session_scope(ctx.engine) as db:
+        event = db.get(Event, event_id)
+        assert event is not None
+        grid = resolve_grid(db, version.id)
+        changes = [Change(**c) for c in (version.figures or {}).get("changes") or []]
+        cards = _cards_to_update(db, event_id, grid, changes)
+        dms = _dm_targets(db, changes) if version.number > 1 else {}
+    report = PublishReport(version.id, version.number, list(version.changelog))
+    _post_grid(ctx, client, event, grid, report, has_changelog=version.number > 1)
+    if version.number > 1 and event.announce_channel:
+        text, blocks = grid_blocks.changelog_message(event.name, version.number, list(version.changelog))
+        _tally(report, f"changelog:{event_id}:{version.number}", send_once(
+            ctx, event_id, f"changelog:{event_id}:{version.number}", "changelog", event.announce_channel,
+            lambda: _post(client, event.announce_channel or "", text, blocks)))
+    for pitch_id, channel, ts, title, line in cards:
+        key = f"card:{pitch_id}:{version.number}"
+        _tally(report, key, send_once(ctx, event_id, key, "card", f"{channel}:{ts}",
+                                      _card_sender(ctx, client, pitch_id, channel, ts, title, line)))
+    for person_id, (user, items) in sorted(dms.items()):
+        key = f"replan-dm:{event_id}:{version.number}:{person_id}"
+        text, blocks = grid_blocks.replan_dm(event.name, version.number, items)
+        outcome = send_once(ctx, event_id, key, "replan-dm", user, _bind(_dm, client, user, text, blocks))
+        _tally(report, key, outcome)
+        if outcome[0] in ("sent", "done"):
+            report.dm_users.append(user)
+    _reschedule_reminders(ctx, event_id, report)
+    if report.failed:
+        log.warning("publish of %s v%s: %d sends failed", event.slug, version.number, len(report.failed))
+    return version, report
+
+
+def _bind(fn: Callable[[WebClient, str, str, list[dict[str, Any]]], str], client: WebClient, where: str,
+          text: str, blocks: list[dict[str, Any]]) -> Callable[[], str]:
+    return lambda: fn(client, where, text, blocks)
+
+
+def _tally(report: PublishReport, key: str, outcome: tuple[str, str]) -> None:
+    {"sent": report.sent, "done": report.skipped, "busy": report.skipped}.get(outcome[0], report.failed).append(key)
+
+
+def _post(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> str:
+    resp = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                                   unfurl_media=False)
+    return f"{resp['channel']} {resp['ts']}"
+
+
+def _dm(client: WebClient, user: str, text: str, blocks: list[dict[str, Any]]) -> str:
+    opened = client.conversations_open(users=user)
+    channel = opened["channel"]["id"]
+    return _post(client, channel, text, blocks)
+
+
+def _post_grid(ctx: AppContext, client: WebClient, event: Event, grid: ResolvedGrid, report: PublishReport,
+               *, has_changelog: bool) -> None:
+    assert event.id is not None
+    number = grid.number or 0
+    if not event.announce_channel:
+        report.notes.append("no announcement channel is set, so the grid was not posted; "
+                            "add channels.announce to the event file")
+        return
+    first: str = ""
+    for i, (text, blocks) in enumerate(grid_blocks.grid_messages(grid, changelog_hint=has_changelog), 1):
+        key = f"grid:{event.id}:{number}:part{i}"
+        outcome = send_once(ctx, event.id, key, "grid", event.announce_channel,
+                            _bind(_post, client, event.announce_channel, text, blocks))
+        _tally(report, key, outcome)
+        if i == 1 and outcome[0] in ("sent", "done"):
+            first = outcome[1]
+    if not first:
+        return
+    channel, ts = first.split(" ", 1)
+    key = f"pin:{event.id}:{number}"
+    _tally(report, key, send_once(ctx, event.id, key, "pin", channel, lambda: _pin(client, channel, ts)))
+    previous = _sent_detail(ctx, f"grid:{event.id}:{number - 1}:part1") if number > 1 else ""
+    if previous:
+        old_channel, old_ts = previous.split(" ", 1)
+        key = f"unpin:{event.id}:{number - 1}"
+        outcome = send_once(ctx, event.id, key, "unpin", old_channel, lambda: _unpin(client, old_channel, old_ts))
+        if outcome[0] == "failed":  # an old pin left in place is untidy, not wrong: no retry needed
+            report.notes.append("the previous grid could not be unpinned")
+        else:
+            _tally(report, key, outcome)
+
+
+def _pin(client: WebClient, channel: str, ts: str) -> str:
+    try:
+        client.pins_add(channel=channel, timestamp=ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_pinned":
+            raise
+    return f"{channel} {ts}"
+
+
+def _unpin(client: WebClient, channel: str, ts: str) -> str:
+    try:
+        client.pins_remove(channel=channel, timestamp=ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("no_pin", "message_not_found"):
+            raise
+    return f"{channel} {ts}"
+
+
+def _sent_detail(ctx: AppContext, key: str) -> str:
+    with session_scope(ctx.engine) as db:
+        row = db.exec(select(SentNotification).where(SentNotification.key == key)).first()
+        return row.detail if row is not None and row.status == "sent" else ""
+
+
+def _cards_to_update(db: Session, event_id: int, grid: ResolvedGrid,
+                     changes: list[Change]) -> list[tuple[int, str, str, str, str]]:
+    """(pitch id, channel, ts, title, placement line) for each card to update."""
+    placed = grid.by_pitch()
+    number = grid.number or 0
+    query = select(Pitch).where(Pitch.event_id == event_id, col(Pitch.message_ts).is_not(None),
+                                col(Pitch.channel).is_not(None))
+    if number > 1:
+        ids = [c.pitch_id for c in changes]
+        query = query.where(col(Pitch.id).in_(ids))
+    else:
+        query = query.where(or_(col(Pitch.status) == "active", col(Pitch.id).in_(list(placed))))
+    out = []
+    for p in db.exec(query.order_by(col(Pitch.id))):
+        assert p.id is not None
+        line = grid_blocks.placement_line(placed.get(p.id), grid.tz, number)
+        out.append((p.id, p.channel or "", p.message_ts or "", p.title, line))
+    return out
+
+
+def _card_sender(ctx: AppContext, client: WebClient, pitch_id: int, channel: str, ts: str, title: str,
+                 line: str) -> Callable[[], str]:
+    def send() -> str:
+        blocks = card_blocks(ctx, pitch_id, line) or grid_blocks.fallback_card(title, line)
+        client.chat_update(channel=channel, ts=ts, text=f"{title}: {line}", blocks=blocks)
+        return f"{channel} {ts}"
+
+    return send
+
+
+def card_blocks(ctx: AppContext, pitch_id: int, line: str) -> list[dict[str, Any]] | None:
+    """The pitch card (with its vote button) plus the placement line, from the pitch-card
+    builder of the pitching code, if it offers one (see bot.services.pitch_cards_hook)."""
+    for module_name, fn_name in CARD_BUILDERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        fn = getattr(module, fn_name, None)
+        if callable(fn):
+            result = fn(ctx, pitch_id, placement=line)
+            return list(result) if result is not None else None
+    return None
+
+
+# (module, function(ctx, pitch_id, *, placement: str) -> blocks): filled in once the pitching
+# code offers a card builder that takes an optional placement line.
+CARD_BUILDERS: list[tuple[str, str]] = []
+
+
+def _dm_targets(db: Session, changes: list[Change]) -> dict[int, tuple[str, list[tuple[str, str]]]]:
+    """person id -> (Slack user id, [(role, line)]) for the hosts and voters of changed sessions."""
+    lines = {c.pitch_id: c.line for c in changes}
+    if not lines:
+        return {}
+    items: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    users: dict[int, str] = {}
+    hosts = db.exec(select(PitchHost.pitch_id, Person).join(Person, col(Person.id) == PitchHost.person_id)
+                    .where(col(PitchHost.pitch_id).in_(list(lines))))
+    seen: set[tuple[int, int]] = set()
+    for pid, person in hosts:
+        if person.slack_user_id and person.id is not None:
+            users[person.id] = person.slack_user_id
+            items[person.id].append(("host", lines[pid]))
+            seen.add((person.id, pid))
+    voters = db.exec(select(Vote.pitch_id, Person).join(Person, col(Person.id) == Vote.person_id)
+                     .where(col(Vote.pitch_id).in_(list(lines))).order_by(col(Vote.pitch_id)))
+    for pid, person in voters:
+        if person.slack_user_id and person.id is not None and (person.id, pid) not in seen:
+            users[person.id] = person.slack_user_id
+            items[person.id].append(("voter", lines[pid]))
+    return {pid: (users[pid], items[pid]) for pid in items}
+
+
+def _reschedule_reminders(ctx: AppContext, event_id: int, report: PublishReport) -> None:
+    """Reminders follow the new version (bot.jobs, when the reminders code is installed)."""
+    try:
+        jobs = importlib.import_module("bot.jobs")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.jobs":
+            raise
+        return
+    fn = getattr(jobs, "reschedule_event_jobs", None)
+    if callable(fn):
+        try:
+            fn(ctx, event_id)
+        except Exception:  # noqa: BLE001 - the grid is out; reminders can be fixed by publishing again
+            log.exception("rescheduling reminders failed")
+            report.notes.append("reminders could not be rescheduled; publish again to retry")
