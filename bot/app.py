@@ -1,0 +1,123 @@
+"""The Bolt app: built from an AppContext, listeners registered, nothing else.
+
+`process_before_response=False`: Bolt answers Slack as soon as a listener calls `ack()`
+and the rest of the listener runs on a worker thread, so Slack's 3-second deadline is met
+however slow the database or the Web API are. Two middlewares run before any listener:
+
+1. the AppContext goes into the Bolt context (`bot.listeners.common.app_context`);
+2. a request seen before (same `event_id` / `trigger_id` / `action_ts`: a Slack retry or a
+   replayed signed request) is answered 200 and goes no further, so it changes nothing twice.
+
+Other engineers' listener modules are optional: see OPTIONAL_LISTENER_MODULES and the
+docstring of bot/listeners/camp_router.py for how to add subcommands and actions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.listeners import actions, commands, events, views
+from bot.listeners.common import CONTEXT_KEY
+from bot.services.requests_seen import first_time
+from bot.settings import Mode
+from bot.slack_client import make_web_client
+
+log = logging.getLogger(__name__)
+
+# Modules other engineers own; each may define register(app, ctx). Missing ones are skipped.
+OPTIONAL_LISTENER_MODULES = ("bot.listeners.organiser_grid", "bot.listeners.jobs_home")
+
+
+LISTENER_THREADS = 16
+
+
+def listener_executor(app: App) -> Executor:
+    """The pool running listeners' after-ack work (tests drain it; shutdown on exit)."""
+    executor: Executor = app._listener_runner.listener_executor
+    return executor
+
+
+class AppConfigError(Exception):
+    """The app cannot be built from these settings; the message says which setting to fix."""
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """A key unique to one user action (or one event), the same on every retry or replay."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"event:{body['event_id']}"
+    kind = body.get("type") or ("command" if "command" in body else "")
+    if kind in ("block_suggestion", "view_closed", "url_verification", "app_rate_limited"):
+        return None  # idempotent or not ours to dedupe
+    if body.get("trigger_id"):
+        return f"{kind}:{body['trigger_id']}"
+    acts = body.get("actions") or []
+    if acts and isinstance(acts[0], dict) and acts[0].get("action_ts"):
+        return f"{kind}:{acts[0]['action_ts']}:{acts[0].get('action_id', '')}"
+    return None
+
+
+def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
+    settings = ctx.settings
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    if secret is None and settings.mode != Mode.socket:
+        raise AppConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify that requests come from Slack "
+            "(Slack app settings > Basic Information > Signing Secret)."
+        )
+    client = web_client or make_web_client(settings)
+    app = App(
+        name="campbot",
+        signing_secret=secret,
+        client=client,
+        process_before_response=False,
+        request_verification_enabled=secret is not None,
+        token_verification_enabled=False,  # no network at build time; auth.test runs on first request
+        logger=logging.getLogger("campbot.bolt"),
+        # Bolt's default is 5 threads; votes, card updates and 429 back-offs need more headroom.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="campbot-listener"),
+    )
+
+    def with_app_context(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        context[CONTEXT_KEY] = ctx
+        return next()
+
+    def once_only(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        key = request_key(body)
+        if key is None or first_time(ctx, key):
+            return next()
+        log.info("ignored a repeated Slack request %s", key)
+        return BoltResponse(status=200, body="")
+
+    app.use(with_app_context)
+    app.use(once_only)
+    for module in (commands, actions, views, events):
+        module.register(app, ctx)
+    for name in OPTIONAL_LISTENER_MODULES:
+        register_optional(app, ctx, name)
+    return app
+
+
+def register_optional(app: App, ctx: AppContext, name: str) -> bool:
+    """Import `name` and call its register(app, ctx); skip it only if that module is absent
+    (an import error inside it is a bug and is raised)."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return False
+        raise
+    register = getattr(module, "register", None)
+    if callable(register):
+        register(app, ctx)
+    return True
+
+
+__all__ = ["AppConfigError", "BoltRequest", "build_app", "request_key"]

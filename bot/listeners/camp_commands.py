@@ -1,0 +1,86 @@
+"""The organiser subcommands this module owns: status, voting open|close, paper, merge.
+
+Paper pitches, for people not on Slack:
+    /camp paper "Session title" by Sam Jones, Priya Shah votes 12
+(straight or curly quotes; "votes N" is the show-of-hands count, 0 if left out), or just
+    /camp paper
+to open a form. The card is posted in the pitches channel like any other pitch.
+
+Merging duplicates: `/camp merge 12 15` folds pitch #12 into #15 (votes move, a person who
+voted for both counts once, paper votes add up).
+"""
+
+from __future__ import annotations
+
+from bot.blocks.camp import merged_text, paper_added_text, status_text
+from bot.blocks.pitch_modal import paper_modal
+from bot.context import AppContext
+from bot.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand
+from bot.listeners.cards import post_card, refresh_card
+from bot.services.errors import ServiceError
+from bot.services.organising import event_status, set_voting
+from bot.services.pitching import (
+    PAPER_USAGE,
+    InvalidPitch,
+    add_paper_pitch,
+    merge_pitches,
+    parse_paper_command,
+    parse_pitch_ref,
+)
+
+
+def status_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
+    assert req.event.id is not None
+    return CampReply(status_text(event_status(ctx, req.event.id)))
+
+
+def voting_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
+    assert req.event.id is not None
+    word = req.args[0].lower() if req.args else ""
+    if word not in ("open", "close", "closed"):
+        raise ServiceError("Say `/camp voting open` or `/camp voting close`.")
+    change = set_voting(ctx, req.event.id, open_=(word == "open"), actor=req.user_id)
+    return CampReply(change.note)
+
+
+def paper_subcommand(ctx: AppContext, req: CampRequest) -> CampReply | None:
+    assert req.event.id is not None
+    if not req.text:
+        req.client.views_open(trigger_id=req.trigger_id, view=paper_modal())
+        return None
+    parsed = parse_paper_command(req.text)
+    try:
+        card = add_paper_pitch(
+            ctx, req.event.id, title=parsed.title, host_names=parsed.hosts, paper_votes=parsed.votes, actor=req.user_id
+        )
+    except InvalidPitch as exc:
+        raise ServiceError(
+            "Nothing was added: " + " ".join(exc.errors.values()) + f" Use: `/camp {PAPER_USAGE}`"
+        ) from None
+    post_card(ctx, req.client, req.event, card)
+    return CampReply(paper_added_text(card))
+
+
+def merge_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
+    assert req.event.id is not None
+    words = [w for w in req.args if w.lower() not in ("into", "to")]
+    if len(words) != 2:
+        raise ServiceError("Say which pitch to fold into which: `/camp merge 12 15` merges #12 into #15.")
+    source, target = parse_pitch_ref(words[0]), parse_pitch_ref(words[1])
+    result = merge_pitches(ctx, req.event.id, source, target, actor=req.user_id)
+    refresh_card(ctx, req.client, req.event.id, source)
+    refresh_card(ctx, req.client, req.event.id, target)
+    return CampReply(merged_text(result))
+
+
+for _sub in (
+    CampSubcommand("status", "voting, pitches and votes at a glance", status_subcommand, True, "status"),
+    CampSubcommand("voting", "open or close voting now", voting_subcommand, True, "voting open|close"),
+    CampSubcommand(
+        "paper", "add a pitch for someone not on Slack (no text: open a form)", paper_subcommand, True, PAPER_USAGE
+    ),
+    CampSubcommand(
+        "merge", "merge duplicate pitch A into B (votes move, counted once)", merge_subcommand, True, "merge A B"
+    ),
+):
+    register_subcommand(_sub)

@@ -1,0 +1,103 @@
+"""What every listener needs: the AppContext, the event of this request, and a way to
+answer the person privately.
+
+`build_app` puts the AppContext into every request's Bolt context (key `campbot`), so a
+callback written in any module reaches it with `app_context(context)` instead of a global.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.context import AppContext
+from bot.services.errors import ServiceError
+from bot.services.events import get_event
+from bot.store.tables import Event
+
+log = logging.getLogger(__name__)
+
+CONTEXT_KEY = "campbot"
+SORRY = (
+    "Sorry, something went wrong on our side and your request may not have gone through. Please try again in a minute."
+)
+
+
+def app_context(context: BoltContext) -> AppContext:
+    """The AppContext of the running bot (set by build_app's first middleware)."""
+    ctx = context.get(CONTEXT_KEY)
+    assert isinstance(ctx, AppContext), "build_app() sets context['campbot']"
+    return ctx
+
+
+def event_for(context: BoltContext) -> Event:
+    """The event this request belongs to: by the workspace (team id) it came from, so one
+    bot can serve camps in several workspaces. Raises NotFound with a fix for the person."""
+    cached = context.get("campbot_event")
+    if isinstance(cached, Event):
+        return cached
+    event = get_event(app_context(context), team_id=context.team_id)
+    context["campbot_event"] = event
+    return event
+
+
+def user_id_of(body: dict[str, Any]) -> str:
+    """The acting user's id in any payload shape (commands use `user_id`, others `user.id`)."""
+    if "user_id" in body:
+        return str(body["user_id"])
+    user = body.get("user") or {}
+    if isinstance(user, dict):
+        return str(user.get("id", ""))
+    return str(user or "")
+
+
+def tell(client: WebClient, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+    """Answer only the person who acted: through the response_url when there is one (works in
+    any channel, even ones the bot is not in), else an ephemeral message, else a DM."""
+    user = user_id_of(body)
+    response_url = body.get("response_url") or _first_response_url(body)
+    try:
+        if response_url:
+            from slack_sdk.webhook import WebhookClient
+
+            hook = WebhookClient(response_url, timeout=10, retry_handlers=client.retry_handlers)
+            resp = hook.send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+            if resp.status_code < 300:
+                return
+            log.warning("response_url answered %s; falling back to a direct message", resp.status_code)
+        channel = (
+            (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else body.get("channel_id")
+        )
+        if channel and not str(channel).startswith("D"):
+            try:
+                client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral to %s failed (%s); sending a DM", channel, exc.response.get("error"))
+        client.chat_postMessage(channel=user, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.warning("could not tell %s: %s", user, exc.response.get("error"))
+
+
+def _first_response_url(body: dict[str, Any]) -> str | None:
+    urls = body.get("response_urls") or []
+    if urls and isinstance(urls[0], dict):
+        return urls[0].get("response_url")
+    return None
+
+
+def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None]) -> None:
+    """Run the slow part of a listener: a ServiceError is told to the person as is; anything
+    else is logged (without tokens: SecretStr settings never print) and answered with a sorry."""
+    try:
+        work()
+    except ServiceError as exc:
+        tell(client, body, str(exc))
+    except Exception:
+        log.exception("listener failed after ack")
+        tell(client, body, SORRY)

@@ -1,0 +1,121 @@
+"""Modal submissions: the pitch modal (new or edit) and the organisers' paper-pitch form.
+
+A view_submission must be answered with its field errors in the ack itself, so these
+callbacks check *and save* before acking: the save is one short transaction, and saving
+first means a pitch is never lost after the modal has closed. Posting the card (the Slack
+API call, the slow part) happens after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks.pitch_modal import (
+    CALLBACK_ID,
+    PAPER_CALLBACK_ID,
+    modal_errors,
+    modal_pitch_id,
+    read_paper_form,
+    read_pitch_form,
+)
+from bot.context import AppContext
+from bot.escape import escape
+from bot.listeners.cards import post_card, refresh_card
+from bot.listeners.common import after_ack, app_context, event_for, user_id_of
+from bot.services.errors import ServiceError
+from bot.services.organising import REFUSAL, is_organiser
+from bot.services.pitching import InvalidPitch, PitchCard, add_paper_pitch, create_pitch, edit_pitch
+
+log = logging.getLogger(__name__)
+SAVE_FAILED = "Sorry, your pitch couldn't be saved just now. Please press the button again."
+
+
+def pitch_submit_callback(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    user = user_id_of(body)
+    try:
+        ctx, event = app_context(context), event_for(context)
+        assert event.id is not None
+        data = read_pitch_form(view)
+        pitch_id = modal_pitch_id(view)
+        card: PitchCard = (
+            edit_pitch(ctx, event.id, pitch_id, user, data)
+            if pitch_id
+            else create_pitch(ctx, event.id, user, data, display_name=str((body.get("user") or {}).get("name", "")))
+        )
+    except InvalidPitch as exc:
+        ack(response_action="errors", errors=modal_errors(exc.errors, view))
+        return
+    except ServiceError as exc:
+        ack(response_action="errors", errors={"title": str(exc)[:150]})
+        return
+    except Exception:
+        log.exception("saving a pitch failed")
+        ack(response_action="errors", errors={"title": SAVE_FAILED})
+        return
+    ack()
+
+    def work() -> None:
+        if pitch_id:
+            refresh_card(ctx, client, event.id, card.id)  # type: ignore[arg-type]
+            return
+        posted = post_card(ctx, client, event, card)
+        where = f" in <#{posted.channel}>" if posted.channel else ""
+        client.chat_postMessage(
+            channel=user,
+            text=f"Thanks! Your pitch *{escape(card.title)}* (#{card.id}) "
+            f"is posted{where}. You can edit or withdraw it from the card's menu.",
+        )
+
+    after_ack(client, body, work)
+
+
+def paper_submit_callback(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    user = user_id_of(body)
+    try:
+        ctx, event = app_context(context), event_for(context)
+        assert event.id is not None
+        if not is_organiser(ctx, event, user, client):
+            ack(response_action="errors", errors={"title": REFUSAL})
+            return
+        title, hosts, votes_raw, description = read_paper_form(view)
+        if not votes_raw.isdigit():
+            ack(response_action="errors", errors={"votes": "A whole number, 0 or more."})
+            return
+        card = add_paper_pitch(
+            ctx,
+            event.id,
+            title=title,
+            host_names=hosts,
+            paper_votes=int(votes_raw),
+            actor=user,
+            description=description,
+        )
+    except InvalidPitch as exc:
+        ack(response_action="errors", errors=modal_errors(exc.errors, view))
+        return
+    except ServiceError as exc:
+        ack(response_action="errors", errors={"title": str(exc)[:150]})
+        return
+    except Exception:
+        log.exception("saving a paper pitch failed")
+        ack(response_action="errors", errors={"title": SAVE_FAILED})
+        return
+    ack()
+
+    def work() -> None:
+        post_card(ctx, client, event, card)
+
+    after_ack(client, body, work)
+
+
+def register(app: App, ctx: AppContext) -> None:
+    app.view(CALLBACK_ID)(pitch_submit_callback)
+    app.view(PAPER_CALLBACK_ID)(paper_submit_callback)

@@ -1,0 +1,134 @@
+"""`campbot serve`: run the bot in Socket Mode or HTTP mode until interrupted.
+
+Socket Mode needs SLACK_APP_TOKEN (xapp-...) and no public URL; HTTP mode serves
+bot.web on host:port in a threaded WSGI server and needs SLACK_SIGNING_SECRET. Both need
+SLACK_BOT_TOKEN and a loaded event. The reminder scheduler starts too, when bot.jobs
+provides start_scheduler(ctx).
+"""
+
+from __future__ import annotations
+
+import logging
+import socketserver
+import threading
+from collections.abc import Callable
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from bot.context import AppContext, build_context
+from bot.settings import Mode, Settings
+
+log = logging.getLogger(__name__)
+
+
+class ServeError(Exception):
+    """A setting is missing or wrong; the message names it and says how to fix it."""
+
+
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    """wsgiref's server, one thread per request, so a slow request never blocks Slack's."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("%s - %s", self.address_string(), format % args)
+
+
+def make_http_server(wsgi_app: Any, host: str, port: int) -> ThreadingWSGIServer:
+    """A started-but-not-serving threaded server (port 0 picks a free one: see server_port)."""
+    server = make_server(host, port, wsgi_app, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+    assert isinstance(server, ThreadingWSGIServer)
+    return server
+
+
+def check_settings(settings: Settings) -> None:
+    if settings.slack_bot_token is None:
+        raise ServeError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., from the Slack app's OAuth page).")
+    if settings.mode == Mode.socket and settings.slack_app_token is None:
+        raise ServeError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-..., scope "
+            "connections:write). Or run HTTP mode: campbot serve --mode http --port 3000"
+        )
+    if settings.mode == Mode.http and settings.slack_signing_secret is None:
+        raise ServeError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests come from Slack "
+            "(Slack app settings > Basic Information > Signing Secret)."
+        )
+
+
+def start_scheduler_if_any(ctx: AppContext) -> Callable[[], None] | None:
+    """Start bot.jobs' reminder scheduler when that module provides one; returns its stop."""
+    try:
+        from bot import jobs  # type: ignore[attr-defined]
+    except ModuleNotFoundError as exc:
+        if exc.name == "bot.jobs":
+            return None
+        raise
+    start = getattr(jobs, "start_scheduler", None)
+    if not callable(start):
+        return None
+    scheduler = start(ctx)
+    stop = getattr(scheduler, "shutdown", None)
+    return stop if callable(stop) else None
+
+
+def run(settings: Settings) -> int:
+    """Serve until Ctrl-C. Returns the process exit code (2 for a configuration problem)."""
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        check_settings(settings)
+    except ServeError as exc:
+        log.error("%s", exc)
+        print(f"error: {exc}")
+        return 2
+    from bot.app import build_app
+    from bot.services.errors import NotFound
+    from bot.services.events import get_event
+
+    ctx = build_context(settings)
+    try:
+        event = get_event(ctx)
+    except NotFound as exc:
+        print(f"error: {exc}")
+        return 2
+    bolt_app = build_app(ctx)
+    stop_scheduler = start_scheduler_if_any(ctx)
+    try:
+        if settings.mode == Mode.socket:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            assert settings.slack_app_token is not None
+            print(f"campbot: serving {event.name} over Socket Mode (Ctrl-C to stop)")
+            SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            from bot.web import make_wsgi_app
+
+            server = make_http_server(make_wsgi_app(ctx, bolt_app), settings.http_host, settings.http_port)
+            print(
+                f"campbot: serving {event.name} on http://{settings.http_host}:{server.server_port}"
+                f"/slack/events (Ctrl-C to stop)"
+            )
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if stop_scheduler is not None:
+            stop_scheduler()
+        ctx.engine.dispose()
+    return 0
+
+
+def serve_in_thread(
+    wsgi_app: Any, host: str = "127.0.0.1", port: int = 0
+) -> tuple[ThreadingWSGIServer, threading.Thread]:
+    """Serve `wsgi_app` from a background thread (tests, embedding); stop with server.shutdown()."""
+    server = make_http_server(wsgi_app, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="campbot-http", daemon=True)
+    thread.start()
+    return server, thread

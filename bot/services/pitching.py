@@ -1,0 +1,494 @@
+"""Pitches: create, edit, withdraw, merge, paper pitches, and the data a card shows.
+
+Each use case is one transaction: a pitch, its hosts and its audit line are written
+together or not at all. Only a pitch's hosts may edit or withdraw it (checked here, not in
+Slack). Withdrawing keeps the votes (history) but the pitch leaves the solve (the solver
+takes active pitches only) and its votes stop counting against the voters' quota.
+Merging moves the votes of one pitch to another; a person who voted for both keeps one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.context import AppContext
+from bot.event_file import FEATURES
+from bot.services.errors import NotAllowed, NotFound, ServiceError
+from bot.services.people import person_by_name, person_for_slack_user
+from bot.store.db import session_scope
+from bot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Slot, Vote
+
+FORMATS = ("discussion", "workshop", "show-and-tell", "demo")
+NEEDS = tuple(f for f in FEATURES if f != "whiteboard")  # what a host can ask for in the modal
+TITLE_MAX = 80
+DESCRIPTION_MAX = 500
+TAG_MAX = 30
+TAGS_MAX = 8
+COHOSTS_MAX = 5
+PAPER_VOTES_MAX = 2000
+
+
+class InvalidPitch(ServiceError):
+    """Field problems, keyed by field name, so a modal can show each under its input."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class PitchInput:
+    """What a host typed, before checking."""
+
+    title: str
+    description: str = ""
+    cohost_user_ids: tuple[str, ...] = ()
+    format: str = "discussion"
+    length: int = 1
+    needs: tuple[str, ...] = ()
+    unavailable_slots: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PitchCard:
+    """What a pitch card, the App Home and organiser replies show about one pitch."""
+
+    id: int
+    event_id: int
+    title: str
+    description: str
+    format: str
+    length: int
+    needs: tuple[str, ...]
+    tags: tuple[str, ...]
+    unavailable_slots: tuple[str, ...]
+    status: str
+    merged_into_id: int | None
+    host_user_ids: tuple[str, ...]
+    host_names: tuple[str, ...]  # hosts not on Slack
+    votes: int
+    paper_votes: int
+    channel: str | None
+    message_ts: str | None
+
+    @property
+    def interest(self) -> int:
+        return self.votes + self.paper_votes
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    source: PitchCard
+    target: PitchCard
+    moved: int  # votes that moved over
+    duplicates: int  # people who had voted for both: their second vote was dropped
+
+
+@dataclass(frozen=True)
+class SlotTime:
+    """A slot as a host chooses it: its key and local start/end."""
+
+    key: str
+    start: datetime
+    end: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+def event_slots(ctx: AppContext, event_id: int) -> list[SlotTime]:
+    """The event's slots in order, in the event's own timezone."""
+    from zoneinfo import ZoneInfo
+
+    with session_scope(ctx.engine) as db:
+        event = db.get(Event, event_id)
+        if event is None:
+            raise NotFound("The event is gone; ask an organiser to load it again.")
+        zone = ZoneInfo(event.timezone)
+        rows = db.exec(select(Slot).where(Slot.event_id == event_id).order_by(Slot.position)).all()  # type: ignore[arg-type]
+        return [SlotTime(s.key, s.start.astimezone(zone), s.end.astimezone(zone)) for s in rows]
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Comma- (or newline-) separated tags, trimmed, lower-cased, a leading # dropped, de-duplicated."""
+    out: dict[str, None] = {}
+    for part in re.split(r"[,\n]", text or ""):
+        tag = part.strip().lstrip("#").strip().lower()
+        if tag:
+            out[tag] = None
+    return tuple(out)
+
+
+def check_pitch(data: PitchInput, slot_keys: Iterable[str], *, user_id: str | None = None) -> dict[str, str]:
+    """Every problem with the input, by field, with the fix in the words (empty when fine)."""
+    errors: dict[str, str] = {}
+    title = data.title.strip()
+    if not title:
+        errors["title"] = "Give your session a title."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title to {TITLE_MAX} characters (it is {len(title)})."
+    if len(data.description.strip()) > DESCRIPTION_MAX:
+        errors["description"] = (
+            f"Keep the description to {DESCRIPTION_MAX} characters (it is {len(data.description.strip())})."
+        )
+    if data.format not in FORMATS:
+        errors["format"] = "Choose a format: " + ", ".join(FORMATS) + "."
+    if data.length not in (1, 2):
+        errors["length"] = "Choose one slot or a double."
+    bad_needs = [n for n in data.needs if n not in NEEDS]
+    if bad_needs:
+        errors["needs"] = "Choose needs from the list."
+    slots = set(slot_keys)
+    bad_slots = [s for s in data.unavailable_slots if s not in slots]
+    if bad_slots:
+        errors["unavailable"] = "Choose slots from the list."
+    elif slots and set(data.unavailable_slots) >= slots:
+        errors["unavailable"] = "You can't make any slot, so the session can't be placed; untick at least one."
+    if len(data.tags) > TAGS_MAX:
+        errors["tags"] = f"Use at most {TAGS_MAX} tags."
+    elif any(len(t) > TAG_MAX for t in data.tags):
+        errors["tags"] = f"Keep each tag to {TAG_MAX} characters; separate tags with commas."
+    if len(set(data.cohost_user_ids) - {user_id}) > COHOSTS_MAX:
+        errors["cohosts"] = f"At most {COHOSTS_MAX} co-hosts."
+    return errors
+
+
+def _slot_keys(db: Session, event_id: int) -> list[str]:
+    return [s.key for s in db.exec(select(Slot).where(Slot.event_id == event_id).order_by(Slot.position))]  # type: ignore[arg-type]
+
+
+def _checked(db: Session, event_id: int, data: PitchInput, user_id: str | None) -> PitchInput:
+    errors = check_pitch(data, _slot_keys(db, event_id), user_id=user_id)
+    if errors:
+        raise InvalidPitch(errors)
+    return PitchInput(
+        title=data.title.strip(),
+        description=data.description.strip(),
+        cohost_user_ids=tuple(dict.fromkeys(u for u in data.cohost_user_ids if u and u != user_id)),
+        format=data.format,
+        length=data.length,
+        needs=tuple(sorted(set(data.needs))),
+        unavailable_slots=tuple(dict.fromkeys(data.unavailable_slots)),
+        tags=tuple(data.tags),
+    )
+
+
+def _apply(pitch: Pitch, data: PitchInput) -> None:
+    pitch.title, pitch.description, pitch.format, pitch.length = data.title, data.description, data.format, data.length
+    pitch.needs, pitch.unavailable_slots, pitch.tags = list(data.needs), list(data.unavailable_slots), list(data.tags)
+
+
+def _set_hosts(db: Session, pitch_id: int, person_ids: Iterable[int]) -> None:
+    for row in db.exec(select(PitchHost).where(PitchHost.pitch_id == pitch_id)):
+        db.delete(row)
+    db.flush()
+    for pid in dict.fromkeys(person_ids):
+        db.add(PitchHost(pitch_id=pitch_id, person_id=pid))
+
+
+def _card(db: Session, pitch: Pitch) -> PitchCard:
+    assert pitch.id is not None
+    hosts = db.exec(
+        select(Person)
+        .join(PitchHost, PitchHost.person_id == Person.id)  # type: ignore[arg-type]
+        .where(PitchHost.pitch_id == pitch.id)
+        .order_by(Person.id)  # type: ignore[arg-type]
+    ).all()
+    votes = db.exec(select(func.count()).select_from(Vote).where(Vote.pitch_id == pitch.id)).one()
+    return PitchCard(
+        id=pitch.id,
+        event_id=pitch.event_id,
+        title=pitch.title,
+        description=pitch.description,
+        format=pitch.format,
+        length=pitch.length,
+        needs=tuple(pitch.needs),
+        tags=tuple(pitch.tags),
+        unavailable_slots=tuple(pitch.unavailable_slots),
+        status=pitch.status,
+        merged_into_id=pitch.merged_into_id,
+        host_user_ids=tuple(h.slack_user_id for h in hosts if h.slack_user_id),
+        host_names=tuple(h.display_name for h in hosts if not h.slack_user_id),
+        votes=int(votes),
+        paper_votes=pitch.paper_votes,
+        channel=pitch.channel,
+        message_ts=pitch.message_ts,
+    )
+
+
+def _pitch(db: Session, event_id: int, pitch_id: int) -> Pitch:
+    pitch = db.get(Pitch, pitch_id)
+    if pitch is None or pitch.event_id != event_id:
+        raise NotFound(f"There is no pitch #{pitch_id}.")
+    return pitch
+
+
+def _is_host(db: Session, pitch_id: int, person_id: int) -> bool:
+    return db.get(PitchHost, (pitch_id, person_id)) is not None
+
+
+def _host_person(db: Session, event_id: int, pitch: Pitch, user_id: str) -> Person:
+    person = person_for_slack_user(db, event_id, user_id)
+    assert person.id is not None and pitch.id is not None
+    if not _is_host(db, pitch.id, person.id):
+        raise NotAllowed("Only the session's hosts can change it. Ask one of them, or an organiser.")
+    return person
+
+
+def create_pitch(
+    ctx: AppContext, event_id: int, user_id: str, data: PitchInput, *, display_name: str = ""
+) -> PitchCard:
+    """Store a new pitch with its submitter and co-hosts as hosts. InvalidPitch if bad."""
+    with session_scope(ctx.engine) as db:
+        data = _checked(db, event_id, data, user_id)
+        owner = person_for_slack_user(db, event_id, user_id, display_name)
+        cohosts = [person_for_slack_user(db, event_id, u) for u in data.cohost_user_ids]
+        now = ctx.now()
+        pitch = Pitch(event_id=event_id, title=data.title, created_by_id=owner.id, created_at=now, updated_at=now)
+        _apply(pitch, data)
+        db.add(pitch)
+        db.flush()
+        assert pitch.id is not None
+        _set_hosts(db, pitch.id, [p.id for p in [owner, *cohosts] if p.id is not None])
+        db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.create", detail={"pitch": pitch.id}))
+        db.flush()
+        return _card(db, pitch)
+
+
+def pitch_for_edit(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) -> tuple[PitchCard, PitchInput]:
+    """The current values to pre-fill the edit modal; NotAllowed unless the user hosts it."""
+    with session_scope(ctx.engine) as db:
+        pitch = _pitch(db, event_id, pitch_id)
+        _host_person(db, event_id, pitch, user_id)
+        if pitch.status != "active":
+            raise ServiceError("That pitch was withdrawn or merged, so it can't be edited.")
+        card = _card(db, pitch)
+        return card, PitchInput(
+            title=pitch.title,
+            description=pitch.description,
+            cohost_user_ids=tuple(u for u in card.host_user_ids if u != user_id),
+            format=pitch.format,
+            length=pitch.length,
+            needs=tuple(pitch.needs),
+            unavailable_slots=tuple(pitch.unavailable_slots),
+            tags=tuple(pitch.tags),
+        )
+
+
+def edit_pitch(ctx: AppContext, event_id: int, pitch_id: int, user_id: str, data: PitchInput) -> PitchCard:
+    """Change a pitch (hosts only). The editor stays a host; the co-host list is replaced."""
+    with session_scope(ctx.engine) as db:
+        pitch = _pitch(db, event_id, pitch_id)
+        editor = _host_person(db, event_id, pitch, user_id)
+        if pitch.status != "active":
+            raise ServiceError("That pitch was withdrawn or merged, so it can't be edited.")
+        data = _checked(db, event_id, data, user_id)
+        # Hosts not on Slack (paper co-hosts) are kept: the modal cannot show them.
+        paper = db.exec(
+            select(Person.id)
+            .join(PitchHost, PitchHost.person_id == Person.id)  # type: ignore[arg-type]
+            .where(PitchHost.pitch_id == pitch_id, Person.slack_user_id == None)  # noqa: E711
+        ).all()
+        cohosts = [person_for_slack_user(db, event_id, u) for u in data.cohost_user_ids]
+        _apply(pitch, data)
+        pitch.updated_at = ctx.now()
+        db.add(pitch)
+        _set_hosts(db, pitch_id, [editor.id, *(p.id for p in cohosts), *paper])  # type: ignore[list-item]
+        db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.edit", detail={"pitch": pitch_id}))
+        db.flush()
+        return _card(db, pitch)
+
+
+def withdraw_pitch(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) -> PitchCard:
+    """Take a pitch out (hosts only). Votes stay in the table for the record."""
+    with session_scope(ctx.engine) as db:
+        pitch = _pitch(db, event_id, pitch_id)
+        _host_person(db, event_id, pitch, user_id)
+        if pitch.status == "active":
+            pitch.status = "withdrawn"
+            pitch.updated_at = ctx.now()
+            db.add(pitch)
+            db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.withdraw", detail={"pitch": pitch_id}))
+            db.flush()
+        return _card(db, pitch)
+
+
+def merge_pitches(ctx: AppContext, event_id: int, source_id: int, target_id: int, *, actor: str) -> MergeResult:
+    """Fold duplicate `source` into `target`: votes move (one per person), paper votes add
+    up, the source's hosts join the target, the source is marked merged."""
+    if source_id == target_id:
+        raise ServiceError("Those are the same pitch; give two different numbers.")
+    with session_scope(ctx.engine) as db:
+        source, target = _pitch(db, event_id, source_id), _pitch(db, event_id, target_id)
+        for p in (source, target):
+            if p.status != "active":
+                raise ServiceError(f"Pitch #{p.id} is {p.status}; only active pitches can be merged.")
+        target_voters = set(db.exec(select(Vote.person_id).where(Vote.pitch_id == target_id)).all())
+        moved = duplicates = 0
+        for vote in db.exec(select(Vote).where(Vote.pitch_id == source_id)).all():
+            if vote.person_id in target_voters:
+                db.delete(vote)
+                duplicates += 1
+            else:
+                vote.pitch_id = target_id
+                db.add(vote)
+                target_voters.add(vote.person_id)
+                moved += 1
+        target_hosts = set(db.exec(select(PitchHost.person_id).where(PitchHost.pitch_id == target_id)).all())
+        for host in db.exec(select(PitchHost.person_id).where(PitchHost.pitch_id == source_id)).all():
+            if host not in target_hosts:
+                db.add(PitchHost(pitch_id=target_id, person_id=host))
+        target.paper_votes += source.paper_votes
+        source.paper_votes = 0
+        source.status, source.merged_into_id = "merged", target_id
+        target.needs = sorted(set(target.needs) | set(source.needs))
+        # Every host must be free, so the merged session avoids both sets of slots, unless
+        # that would leave no slot at all (then the target's hosts' wishes win).
+        both = list(dict.fromkeys([*target.unavailable_slots, *source.unavailable_slots]))
+        if set(both) < set(_slot_keys(db, event_id)):
+            target.unavailable_slots = both
+        now = ctx.now()
+        source.updated_at = target.updated_at = now
+        db.add(source)
+        db.add(target)
+        db.add(
+            AuditLog(
+                event_id=event_id,
+                actor=actor,
+                action="pitch.merge",
+                detail={"from": source_id, "into": target_id, "moved": moved, "duplicates": duplicates},
+            )
+        )
+        db.flush()
+        return MergeResult(source=_card(db, source), target=_card(db, target), moved=moved, duplicates=duplicates)
+
+
+def add_paper_pitch(
+    ctx: AppContext,
+    event_id: int,
+    *,
+    title: str,
+    host_names: Iterable[str],
+    paper_votes: int,
+    actor: str,
+    description: str = "",
+) -> PitchCard:
+    """A pitch from someone not on Slack, typed in by an organiser with a show-of-hands count."""
+    names = [n.strip() for n in host_names if n.strip()]
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Give the session a title."
+    elif len(title.strip()) > TITLE_MAX:
+        errors["title"] = f"Keep the title to {TITLE_MAX} characters."
+    if not names:
+        errors["hosts"] = "Name at least one host."
+    elif any(len(n) > 100 for n in names):
+        errors["hosts"] = "Keep each host's name to 100 characters."
+    if not 0 <= paper_votes <= PAPER_VOTES_MAX:
+        errors["votes"] = f"The show of hands is a count from 0 to {PAPER_VOTES_MAX}."
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters."
+    if errors:
+        raise InvalidPitch(errors)
+    with session_scope(ctx.engine) as db:
+        hosts = [person_by_name(db, event_id, n) for n in names]
+        now = ctx.now()
+        pitch = Pitch(
+            event_id=event_id,
+            title=title.strip(),
+            description=description.strip(),
+            paper_votes=paper_votes,
+            created_by_id=hosts[0].id,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(pitch)
+        db.flush()
+        assert pitch.id is not None
+        _set_hosts(db, pitch.id, [h.id for h in hosts if h.id is not None])
+        db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.paper", detail={"pitch": pitch.id}))
+        db.flush()
+        return _card(db, pitch)
+
+
+def set_paper_votes(ctx: AppContext, event_id: int, pitch_id: int, paper_votes: int, *, actor: str) -> PitchCard:
+    if not 0 <= paper_votes <= PAPER_VOTES_MAX:
+        raise ServiceError(f"The show of hands is a count from 0 to {PAPER_VOTES_MAX}.")
+    with session_scope(ctx.engine) as db:
+        pitch = _pitch(db, event_id, pitch_id)
+        pitch.paper_votes = paper_votes
+        db.add(pitch)
+        db.add(
+            AuditLog(
+                event_id=event_id,
+                actor=actor,
+                action="pitch.paper_votes",
+                detail={"pitch": pitch_id, "votes": paper_votes},
+            )
+        )
+        db.flush()
+        return _card(db, pitch)
+
+
+def get_pitch_card(ctx: AppContext, event_id: int, pitch_id: int) -> PitchCard:
+    with session_scope(ctx.engine) as db:
+        return _card(db, _pitch(db, event_id, pitch_id))
+
+
+def list_pitches(ctx: AppContext, event_id: int, *, statuses: Iterable[str] | None = ("active",)) -> list[PitchCard]:
+    """Pitches in creation order (all statuses when `statuses` is None)."""
+    with session_scope(ctx.engine) as db:
+        query = select(Pitch).where(Pitch.event_id == event_id)
+        if statuses is not None:
+            query = query.where(Pitch.status.in_(list(statuses)))  # type: ignore[attr-defined]
+        return [_card(db, p) for p in db.exec(query.order_by(Pitch.id))]  # type: ignore[arg-type]
+
+
+def set_card_message(ctx: AppContext, pitch_id: int, channel: str, ts: str) -> None:
+    """Remember where the pitch's card was posted, so votes and edits can update it."""
+    with session_scope(ctx.engine) as db:
+        pitch = db.get(Pitch, pitch_id)
+        if pitch is None:
+            raise NotFound(f"There is no pitch #{pitch_id}.")
+        pitch.channel, pitch.message_ts = channel, ts
+        db.add(pitch)
+
+
+def parse_pitch_ref(text: str) -> int:
+    """'#12' or '12' -> 12, with a fix in the message otherwise."""
+    m = re.fullmatch(r"#?(\d{1,9})", text.strip())
+    if not m:
+        raise ServiceError(f"'{text}' is not a pitch number; use the number on the card, like #12.")
+    return int(m.group(1))
+
+
+@dataclass(frozen=True)
+class PaperCommand:
+    title: str
+    hosts: list[str] = field(default_factory=list)
+    votes: int = 0
+
+
+PAPER_USAGE = 'paper "Session title" by Name, Other Name votes 12'
+
+
+def parse_paper_command(text: str) -> PaperCommand:
+    """Read `"Title" by Name, Name votes N` (straight or curly quotes; `votes N` optional)."""
+    norm = text.replace("“", '"').replace("”", '"').strip()
+    m = re.fullmatch(
+        r'"(?P<title>[^"]+)"\s+by\s+(?P<hosts>.+?)(?:\s+votes?\s+(?P<votes>-?\d+))?\s*',
+        norm,
+        flags=re.IGNORECASE | re.DOTALL,
+    )
+    if not m:
+        raise ServiceError(f"I couldn't read that. Use: `/camp {PAPER_USAGE}`")
+    hosts = [h.strip() for h in re.split(r",|\band\b|&", m.group("hosts")) if h.strip()]
+    return PaperCommand(title=m.group("title").strip(), hosts=hosts, votes=int(m.group("votes") or 0))

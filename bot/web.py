@@ -1,0 +1,104 @@
+"""The HTTP face of the bot, as one WSGI app.
+
+    POST /slack/events   -> Bolt (signature checked by Bolt: bad/stale/missing -> 401)
+    GET  /healthz        -> 200 "ok" when the database answers, 503 otherwise
+    anything else        -> the public grid/export app once `mount_exports` wires it, else 404
+
+It is plain WSGI so `campbot serve --mode http` can run it in a threaded wsgiref server
+and a deployment can run it under gunicorn (`bot.web:application` after `configure`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+
+
+def _plain(start_response: StartResponse, status: str, body: str) -> list[bytes]:
+    data = body.encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+class CampbotWeb:
+    """Routes Slack's endpoint to Bolt, /healthz to a database ping, the rest to `fallback`."""
+
+    def __init__(self, ctx: AppContext, bolt_app: App):
+        self.ctx = ctx
+        self.bolt = SlackRequestHandler(bolt_app, path=SLACK_PATH)
+        self.fallback: WSGIApplication | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == SLACK_PATH:
+            if method != "POST":
+                return _plain(start_response, "405 Method Not Allowed", "POST only")
+            try:
+                return self.bolt(environ, start_response)
+            except Exception:  # Bolt answers errors itself; this is the last guard against a 500 page
+                log.exception("Slack request failed")
+                return _plain(start_response, "500 Internal Server Error", "error")
+        if path == "/healthz":
+            return self._health(start_response)
+        if self.fallback is not None:
+            return self.fallback(environ, start_response)
+        return _plain(start_response, "404 Not Found", "Not Found")
+
+    def _health(self, start_response: StartResponse) -> list[bytes]:
+        try:
+            with self.ctx.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            return _plain(start_response, "503 Service Unavailable", "database unavailable")
+        return _plain(start_response, "200 OK", "ok")
+
+
+def mount_exports(wsgi_app: CampbotWeb, ctx: AppContext) -> bool:
+    """Hook: serve the public grid pages (/grid, /ical, /data) beside Slack's endpoint.
+
+    Uses bot.exports.wsgi.make_export_app with the loaders of bot.services.exporting for
+    the configured (or only) event. Returns whether the exports were mounted; without an
+    event loaded, only /slack/events and /healthz are served.
+    """
+    try:
+        from bot.exports.wsgi import make_export_app
+        from bot.services.exporting import loaders_for
+    except ImportError:
+        return False
+    from bot.services.errors import NotFound
+    from bot.services.events import get_event
+
+    try:
+        event = get_event(ctx)
+    except NotFound:
+        return False
+    assert event.id is not None
+    loaders = loaders_for(ctx, event.id)
+    wsgi_app.fallback = make_export_app(
+        loaders.view, loaders.person, loaders.pitches, clock=ctx.now, base_url=ctx.settings.public_url
+    )
+    return True
+
+
+def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
+    """The whole HTTP app for this context (builds the Bolt app unless given one)."""
+    if bolt_app is None:
+        from bot.app import build_app
+
+        bolt_app = build_app(ctx)
+    web = CampbotWeb(ctx, bolt_app)
+    mount_exports(web, ctx)
+    return web
