@@ -323,7 +323,8 @@ body.mode-screen caption { font-size: 1em; }
   table.grid + table.grid { break-before: page; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
-  a.notes { color: var(--ink); text-decoration: none; }
+  a.notes { display: none; }  /* a link is no use on paper */
+  th, td { padding: .3rem .45rem; }
 }
 """
 
