@@ -102,7 +102,8 @@ def _text(content_type: str, text: str, *, filename: str = "", cors: bool = Fals
         headers.append(("Access-Control-Allow-Origin", "*"))
     if content_type == HTML:
         headers.append(("Content-Security-Policy", HTML_CSP))
-    return Response(200, content_type, text.encode("utf-8"), headers)
+    # "replace": a stray lone surrogate in someone's title must not turn the page into a 500.
+    return Response(200, content_type, text.encode("utf-8", "replace"), headers)
 
 
 def make_export_app(
