@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from html import escape
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+from wsgiref.util import application_uri
 
 from bot.exports.csv_export import render_grid_csv, render_pitches_csv
 from bot.exports.frab import render_frab_json
@@ -115,7 +116,8 @@ def make_export_app(
     base_url: str = "",
 ) -> WSGIApplication:
     """Build the WSGI app.  ``clock`` (tz-aware "now") drives the big screen's Now/Next;
-    ``base_url`` (where this app is reachable) is written into the frab JSON."""
+    ``base_url`` (where this app is publicly reachable, e.g. "https://camp.example.org/")
+    is written into the frab JSON; when empty, the URL of the incoming request is used."""
     now = clock or (lambda: datetime.now(UTC))
 
     def grid(version: int | None, query: dict[str, list[str]]) -> Response:
@@ -149,7 +151,7 @@ def make_export_app(
         body = render_person_ical(view, session_ids, name)
         return Response(200, ICAL, body, [("Content-Disposition", f'inline; filename="{view.event_slug}-mine.ics"')])
 
-    def route(path: str, query: dict[str, list[str]]) -> Response | None:
+    def route(path: str, query: dict[str, list[str]], environ: WSGIEnvironment) -> Response | None:
         """The response for ``path``, or None when no route matches."""
         if path == "/grid":
             return grid(None, query)
@@ -164,7 +166,9 @@ def make_export_app(
         if path == "/data/grid.json":
             return latest(render_grid_json, JSON, "grid.json")
         if path == "/data/schedule.json":
-            return latest(lambda v: render_frab_json(v, base_url=base_url), JSON, "schedule.json")
+            # frab apps want absolute links; without a configured base URL, use the one we were reached at.
+            base = base_url or application_uri(environ)
+            return latest(lambda v: render_frab_json(v, base_url=base), JSON, "schedule.json")
         if path == "/data/pitches.json":
             return _text(JSON, render_pitches_json(load_pitches()), filename="pitches.json", cors=True)
         if path == "/data/pitches.csv":
@@ -198,7 +202,7 @@ def make_export_app(
                 response = _not_found()
         else:
             try:
-                response = route(path, query) or _not_found()
+                response = route(path, query, environ) or _not_found()
             except Exception:
                 log.exception("export failed for %s", path)
                 response = Response(

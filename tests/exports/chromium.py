@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -50,6 +52,23 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
+
+
+def require_chromium() -> str:
+    """The Chromium binary, or stop the test: a *failure* in CI (``$CI`` set), a skip elsewhere.
+
+    CI must never go green because the only real-browser test quietly did not run.
+    """
+    binary = find_chromium()
+    if binary is not None:
+        return binary
+    message = (
+        "headless Chromium not found: install Debian's package (apt-get install -y chromium) "
+        "or point CHROMIUM at a Chromium/Chrome binary"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message + " (required in CI)", pytrace=False)
+    pytest.skip(message)
 
 
 def run_cli(binary: str, profile: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,6 @@ browser fails loudly rather than silently skipping the only real-browser test.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Iterator
 from html import escape
@@ -24,7 +23,7 @@ import pytest
 
 from bot.exports.grid_view import GridView
 from bot.exports.wsgi import make_export_app
-from tests.exports.chromium import Browser, find_chromium, png_size, run_cli
+from tests.exports.chromium import Browser, png_size, require_chromium, run_cli
 from tests.exports.conftest import PITCHES, at, make_lgc_view
 from tests.exports.serving import Store, serve
 
@@ -35,16 +34,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        message = (
-            "headless Chromium not found: install Debian's package (apt-get install -y chromium) "
-            "or point CHROMIUM at a Chromium/Chrome binary"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message + " (required in CI)", pytrace=False)
-        pytest.skip(message)
-    return binary
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -260,3 +250,14 @@ def test_prints_on_one_a3_landscape_page(browser: Browser, base_url: str, artifa
         assert browser.evaluate("document.querySelectorAll('td.session').length") == 22
     finally:
         browser.call("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        require_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        require_chromium()

@@ -148,6 +148,13 @@ def test_open_data_routes(published: Server) -> None:
     assert pitches_csv.text.startswith("Id,Title,Hosts,Format,Tags,Interested,Status\r\n")
 
 
+def test_frab_base_url_defaults_to_where_the_app_was_reached() -> None:
+    store = Store(versions={2: make_lgc_view()})
+    with serve(make_export_app(store.load_view, store.load_person, store.load_pitches)) as url:
+        schedule = requests.get(url + "/data/schedule.json", timeout=10).json()["schedule"]
+    assert schedule["base_url"] == url + "/"
+
+
 def test_pitch_list_works_before_any_grid(server: Server) -> None:
     server.store.pitches = list(PITCHES)
     assert get(server, "/data/pitches.json").status_code == 200
