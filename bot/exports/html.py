@@ -112,7 +112,6 @@ def _cell_map(view: GridView) -> dict[tuple[str, str], Placement]:
 def _session_cell(
     view: GridView,
     placement: Placement,
-    slot: ViewSlot,
     rowspan: int,
     continued: bool,
     marks: list[str],
@@ -236,7 +235,7 @@ def _day_table(
                     cell_marks.append("now")
                 elif highlight and highlight.next in spanned:
                     cell_marks.append("next")
-                out.append(_session_cell(view, placement, slot, span, first_here > 0, cell_marks))
+                out.append(_session_cell(view, placement, span, first_here > 0, cell_marks))
             out.append("</tr>")
         out.append("</tbody>")
     out.append("</table>")
@@ -244,7 +243,11 @@ def _day_table(
 
 
 def _legend() -> str:
-    items = "".join(f"<li>{need_icon(n)} {_e(need_label(n))}</li>" for n in NEED_ICONS)
+    # The words sit right beside each icon here, so the icon itself is hidden from screen readers.
+    items = "".join(
+        f'<li><span class="need need-{_e(n)}" aria-hidden="true">{_e(icon)}</span> {_e(need_label(n))}</li>'
+        for n, icon in NEED_ICONS.items()
+    )
     return f'<div class="legend"><h2>Key</h2><ul>{items}</ul></div>'
 
 
