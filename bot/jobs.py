@@ -44,6 +44,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -74,6 +75,21 @@ class SharedEngineJobStore(SQLAlchemyJobStore):
             super().remove_job(job_id)
         except JobLookupError:
             log.debug("job %s was already removed (by another scheduler)", job_id)
+
+
+class CampScheduler(BackgroundScheduler):
+    """BackgroundScheduler that only ever processes jobs while running.
+
+    APScheduler 3.x runs one last round of `_process_jobs` after `shutdown()` (the loop wakes,
+    then checks the state), so a paused scheduler that is shut down would submit every due job
+    to an executor that is already closed, and die on removing it. Our processes start paused
+    (standby, or just writing jobs after a publish), so they must never process jobs then.
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------ job functions
@@ -174,7 +190,7 @@ def _schedule_event(scheduler: BackgroundScheduler, ctx: AppContext, event_id: i
 
 
 def _new_scheduler(ctx: AppContext, sender: Sender | None, *, workers: int = 4) -> BackgroundScheduler:
-    return BackgroundScheduler(
+    return CampScheduler(
         jobstores={"default": SharedEngineJobStore(engine=ctx.engine, tablename=JOB_TABLE), "local": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(workers, pool_kwargs={"initializer": _bind,
                                                                        "initargs": (ctx, sender)})},
