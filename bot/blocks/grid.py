@@ -142,14 +142,10 @@ def replan_dm(event_name: str, number: int, items: list[tuple[str, str]]) -> tup
     return text, blocks
 
 
-def placement_line(entry: GridEntry | None, tz: ZoneInfo, number: int) -> str:
-    """The line a pitch card gets: where and when, or that it is not in the grid (mrkdwn)."""
+def placement_words(entry: GridEntry | None, tz: ZoneInfo, number: int) -> str:
+    """What a pitch card says once a grid is out, as plain (unescaped) text for the card
+    builder: "Main hall, Sat 11:00–11:45 (grid version 2)", or that it is not in the grid."""
     if entry is None:
-        return f":x: Not in the grid (version {number})"
-    return (f":round_pushpin: *{escape(entry.room_name)}*, "
-            f"{entry.start.astimezone(tz):%a %H:%M}–{entry.end.astimezone(tz):%H:%M} (grid version {number})")
-
-
-def fallback_card(title: str, line: str) -> Blocks:
-    """Used only when the pitch-card builder is not available: the title and the placement line."""
-    return [_section(f"*{escape(title)}*"), _context(line)]
+        return f"Not in the grid (version {number})"
+    return (f"{entry.room_name}, {entry.start.astimezone(tz):%a %H:%M}–{entry.end.astimezone(tz):%H:%M} "
+            f"(grid version {number})")

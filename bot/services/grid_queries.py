@@ -128,3 +128,43 @@ def grid_version(ctx: AppContext, grid_version_id: int) -> GridVersion:
     if version is None:
         raise NotFound("That grid no longer exists; run /camp solve again.")
     return version
+
+
+def placement_text(ctx: AppContext, pitch_id: int) -> str | None:
+    """Where and when a pitch runs in the grid people go by, for its card ("Main hall, Sat
+    11:00–11:45 (grid version 2)"), "Not in the grid" for an active pitch left out, or None
+    before any grid is published. Registered as the pitch cards' placement provider."""
+    from bot.blocks.grid import placement_words
+
+    with session_scope(ctx.engine) as db:
+        pitch = db.get(Pitch, pitch_id)
+        if pitch is None:
+            return None
+        version = latest_published(db, pitch.event_id)
+        if version is None or version.id is None:
+            return None
+        grid = resolve_grid(db, version.id)
+    entry = grid.by_pitch().get(pitch_id)
+    if entry is None and pitch.status != "active":
+        return None
+    return placement_words(entry, grid.tz, grid.number or 0)
+
+
+def latest_draft(ctx: AppContext, event_id: int, *, run_id: int | None = None) -> GridVersion:
+    """The draft an organiser means by "publish": the one from `run_id`, else the newest draft
+    made since the last publication. NotFound (with the fix) when there is none."""
+    with session_scope(ctx.engine) as db:
+        query = select(GridVersion).where(GridVersion.event_id == event_id)
+        if run_id is not None:
+            found = db.exec(query.where(GridVersion.solve_run_id == run_id)).first()
+            if found is None:
+                raise NotFound(f"Solve run {run_id} left no grid (it failed or is still running).")
+            return found
+        published = latest_published(db, event_id)
+        drafts = query.where(GridVersion.status == "draft")
+        if published is not None:
+            drafts = drafts.where(col(GridVersion.id) > published.id)
+        found = db.exec(drafts.order_by(col(GridVersion.id).desc())).first()
+    if found is None:
+        raise NotFound("There is no new draft grid to publish; run /camp solve (or campbot solve) first.")
+    return found

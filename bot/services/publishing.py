@@ -225,10 +225,10 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
         _tally(report, f"changelog:{event_id}:{version.number}", send_once(
             ctx, event_id, f"changelog:{event_id}:{version.number}", "changelog", event.announce_channel,
             lambda: _post(client, event.announce_channel or "", text, blocks)))
-    for pitch_id, channel, ts, title, line in cards:
+    for pitch_id, channel, ts, words in cards:
         key = f"card:{pitch_id}:{version.number}"
         _tally(report, key, send_once(ctx, event_id, key, "card", f"{channel}:{ts}",
-                                      _card_sender(ctx, client, pitch_id, channel, ts, title, line)))
+                                      _card_sender(ctx, client, event_id, pitch_id, channel, ts, words)))
     for person_id, (user, items) in sorted(dms.items()):
         key = f"replan-dm:{event_id}:{version.number}:{person_id}"
         text, blocks = grid_blocks.replan_dm(event.name, version.number, items)
@@ -320,8 +320,8 @@ def _sent_detail(ctx: AppContext, key: str) -> str:
 
 
 def _cards_to_update(db: Session, event_id: int, grid: ResolvedGrid,
-                     changes: list[Change]) -> list[tuple[int, str, str, str, str]]:
-    """(pitch id, channel, ts, title, placement line) for each card to update."""
+                     changes: list[Change]) -> list[tuple[int, str, str, str]]:
+    """(pitch id, channel, ts, placement words) for each card to update."""
     placed = grid.by_pitch()
     number = grid.number or 0
     query = select(Pitch).where(Pitch.event_id == event_id, col(Pitch.message_ts).is_not(None),
@@ -334,39 +334,24 @@ def _cards_to_update(db: Session, event_id: int, grid: ResolvedGrid,
     out = []
     for p in db.exec(query.order_by(col(Pitch.id))):
         assert p.id is not None
-        line = grid_blocks.placement_line(placed.get(p.id), grid.tz, number)
-        out.append((p.id, p.channel or "", p.message_ts or "", p.title, line))
+        words = grid_blocks.placement_words(placed.get(p.id), grid.tz, number)
+        out.append((p.id, p.channel or "", p.message_ts or "", words))
     return out
 
 
-def _card_sender(ctx: AppContext, client: WebClient, pitch_id: int, channel: str, ts: str, title: str,
-                 line: str) -> Callable[[], str]:
+def _card_sender(ctx: AppContext, client: WebClient, event_id: int, pitch_id: int, channel: str, ts: str,
+                 words: str) -> Callable[[], str]:
+    """The pitch card as the pitching code draws it (vote button, live count), plus where and when."""
+    from bot.blocks.pitch_card import pitch_card_blocks, pitch_card_text
+    from bot.services.pitching import get_pitch_card
+
     def send() -> str:
-        blocks = card_blocks(ctx, pitch_id, line) or grid_blocks.fallback_card(title, line)
-        client.chat_update(channel=channel, ts=ts, text=f"{title}: {line}", blocks=blocks)
+        card = get_pitch_card(ctx, event_id, pitch_id)
+        client.chat_update(channel=channel, ts=ts, text=pitch_card_text(card),
+                           blocks=pitch_card_blocks(card, placement=words))
         return f"{channel} {ts}"
 
     return send
-
-
-def card_blocks(ctx: AppContext, pitch_id: int, line: str) -> list[dict[str, Any]] | None:
-    """The pitch card (with its vote button) plus the placement line, from the pitch-card
-    builder of the pitching code, if it offers one (see bot.services.pitch_cards_hook)."""
-    for module_name, fn_name in CARD_BUILDERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        fn = getattr(module, fn_name, None)
-        if callable(fn):
-            result = fn(ctx, pitch_id, placement=line)
-            return list(result) if result is not None else None
-    return None
-
-
-# (module, function(ctx, pitch_id, *, placement: str) -> blocks): filled in once the pitching
-# code offers a card builder that takes an optional placement line.
-CARD_BUILDERS: list[tuple[str, str]] = []
 
 
 def _dm_targets(db: Session, changes: list[Change]) -> dict[int, tuple[str, list[tuple[str, str]]]]:
@@ -408,3 +393,15 @@ def _reschedule_reminders(ctx: AppContext, event_id: int, report: PublishReport)
         except Exception:  # noqa: BLE001 - the grid is out; reminders can be fixed by publishing again
             log.exception("rescheduling reminders failed")
             report.notes.append("reminders could not be rescheduled; publish again to retry")
+
+
+def draft_changes(ctx: AppContext, grid_version_id: int) -> list[str]:
+    """The changelog a draft would have if published now (empty when nothing is published)."""
+    with session_scope(ctx.engine) as db:
+        version = db.get(GridVersion, grid_version_id)
+        if version is None:
+            raise NotFound("That grid no longer exists; run /camp solve again.")
+        previous = latest_published(db, version.event_id)
+        if previous is None or previous.id is None or previous.id == grid_version_id:
+            return []
+        return [c.line for c in diff_grids(resolve_grid(db, previous.id), resolve_grid(db, grid_version_id))]

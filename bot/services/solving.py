@@ -263,6 +263,15 @@ def solve_result(ctx: AppContext, run_id: int) -> SolveResult:
                            dict(version.figures) if version else {})
 
 
+def set_progress_message(ctx: AppContext, run_id: int, channel: str, ts: str) -> None:
+    """Remember the message that follows this run, so a restarted bot could still update it."""
+    with session_scope(ctx.engine) as db:
+        run = db.get(SolveRun, run_id)
+        if run is not None:
+            run.channel, run.message_ts = channel[:64], ts[:32]
+            db.add(run)
+
+
 def get_run(ctx: AppContext, run_id: int) -> SolveRun:
     with session_scope(ctx.engine) as db:
         run = db.get(SolveRun, run_id)
@@ -285,7 +294,7 @@ def find_pitch(db: Any, event_id: int, ref: str) -> Pitch:
     """A pitch by "p12", "12" or a unique part of its title (what organisers type)."""
     text = ref.strip().strip('"')
     if not text:
-        raise ServiceError("Say which pitch: its number (p12) or a few words of its title.")
+        raise ServiceError("Say which pitch: its number (#12) or a few words of its title.")
     digits = text[1:] if text[:1] in ("p", "P", "#") else text
     if digits.isdigit():
         pitch = db.get(Pitch, int(digits))
@@ -296,8 +305,8 @@ def find_pitch(db: Any, event_id: int, ref: str) -> Pitch:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise NotFound(f"No active pitch matches '{text}'. Use its number (p12) or words from its title.")
-    names = ", ".join(f"p{p.id} {p.title}" for p in found[:5])
+        raise NotFound(f"No active pitch matches '{text}'. Use its number (#12) or words from its title.")
+    names = ", ".join(f"#{p.id} {p.title}" for p in found[:5])
     raise ServiceError(f"'{text}' matches {len(found)} pitches ({names}); use the number.")
 
 
@@ -343,7 +352,7 @@ def pin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, places: list[str],
         db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.pin",
                         detail={"pitch": pitch.id, "room": pitch.pin_room_key, "slot": pitch.pin_slot_key}))
         where = " at ".join(x for x in (room.name if room else "", slot.key if slot else "") if x)
-        return f"Pinned p{pitch.id} {pitch.title} to {where}; the next solve keeps it there."
+        return f"Pinned #{pitch.id} {pitch.title} to {where}; the next solve keeps it there."
 
 
 def unpin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, *, actor: str = "") -> str:
@@ -353,7 +362,7 @@ def unpin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, *, actor: str = 
         pitch.updated_at = ctx.now()
         db.add(pitch)
         db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.unpin", detail={"pitch": pitch.id}))
-        return f"p{pitch.id} {pitch.title} is no longer pinned."
+        return f"#{pitch.id} {pitch.title} is no longer pinned."
 
 
 def set_excluded(ctx: AppContext, event_id: int, pitch_ref: str, excluded: bool, *, actor: str = "") -> str:
@@ -366,5 +375,5 @@ def set_excluded(ctx: AppContext, event_id: int, pitch_ref: str, excluded: bool,
         db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.exclude" if excluded else "pitch.include",
                         detail={"pitch": pitch.id}))
         if excluded:
-            return f"p{pitch.id} {pitch.title} is left out of the next solve (/camp include p{pitch.id} to undo)."
-        return f"p{pitch.id} {pitch.title} is back in for the next solve."
+            return f"#{pitch.id} {pitch.title} is left out of the next solve (/camp include {pitch.id} to undo)."
+        return f"#{pitch.id} {pitch.title} is back in for the next solve."

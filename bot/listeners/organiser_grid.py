@@ -1,0 +1,287 @@
+"""The organisers' grid commands in Slack: solve, re-plan, publish, pin and exclude.
+
+`/camp solve [seconds]` and `/camp replan [seconds]` start a background run (services/solving.py)
+and answer at once. While it runs, a progress message in the organisers' channel (or, when the
+event has none, the channel the command came from) is kept up to date with chat.update. When it
+ends, the organiser who asked gets the **private preview** as an ephemeral message in the channel
+they typed the command in; if Slack refuses that (the bot is not in that channel, or it is a DM),
+the preview comes as a DM from the bot. The preview carries Publish and Re-solve buttons.
+
+Publish (button or `/camp publish`) numbers the draft and sends everything (publishing.py); the
+organiser is told what went out. Buttons check the organiser role again: a preview forwarded
+to someone else is just text to them.
+
+Also here: `/camp pin`, `unpin`, `exclude`, `include`, `close-room`, `host-gone`; and the pitch
+cards' placement provider, so a card refreshed by a vote keeps its room and time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import preview as preview_blocks
+from bot.context import AppContext
+from bot.escape import escape
+from bot.listeners.camp_router import CampRequest, CampSubcommand, register_subcommand
+from bot.listeners.common import after_ack, app_context, event_for, tell, user_id_of
+from bot.services import publishing, replanning, solving
+from bot.services.errors import NotAllowed, ServiceError
+from bot.services.grid_queries import latest_draft, load_grid, placement_text
+from bot.services.organising import REFUSAL, is_organiser
+from bot.store.tables import Event
+
+log = logging.getLogger(__name__)
+
+SLACK_PROGRESS_EVERY = 3.0  # chat.update is rate limited (~50/min); every 3 s is plenty for a person
+
+
+class SlackSolveNotifier:
+    """Follows one run in Slack: a progress message, then the private preview (see module doc)."""
+
+    def __init__(self, ctx: AppContext, client: WebClient, *, user: str, progress_channel: str,
+                 preview_channel: str, kind: str) -> None:
+        self.ctx, self.client, self.user, self.kind = ctx, client, user, kind
+        self.progress_channel, self.preview_channel = progress_channel, preview_channel
+        self.ts: str | None = None
+        self.channel: str | None = None
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def started(self, run_id: int) -> None:
+        blocks = preview_blocks.progress_blocks(self.kind, self.user, 0.0, "starting the solver")
+        try:
+            resp = self.client.chat_postMessage(channel=self.progress_channel, text="Solving…", blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("progress message for run %s not posted: %s", run_id, exc.response.get("error"))
+            return
+        self.channel, self.ts = str(resp["channel"]), str(resp["ts"])
+        solving.set_progress_message(self.ctx, run_id, self.channel, self.ts)
+
+    def progress(self, run_id: int, fraction: float, note: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self.ts is None or now - self._last < SLACK_PROGRESS_EVERY:
+                return
+            self._last = now
+        self._update(preview_blocks.progress_blocks(self.kind, self.user, fraction, note), "Solving…")
+
+    def finished(self, run_id: int) -> None:
+        result = solving.solve_result(self.ctx, run_id)
+        seconds = solving.get_run(self.ctx, run_id).seconds
+        if result.status != "done" or result.grid_version_id is None:
+            self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, f"failed: {result.error}",
+                                                        state="failed"), "The solve failed")
+            self._private(f"The {preview_blocks.WHAT.get(self.kind, self.kind)} failed: {escape(result.error)}",
+                          preview_blocks.failed_blocks(self.kind, result.error, seconds))
+            return
+        f = result.figures
+        note = (f"done: coverage {f.get('coverage', 0):.1f}% (by hand "
+                f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%); the preview went to the organiser")
+        self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, note, state="done"), "Solved")
+        grid = load_grid(self.ctx, result.grid_version_id)
+        changes = publishing.draft_changes(self.ctx, result.grid_version_id)
+        blocks = preview_blocks.preview_blocks(grid, f, changes=changes, seconds=seconds)
+        self._private(f"Draft grid ready: coverage {f.get('coverage', 0):.1f}%", blocks)
+
+    def _update(self, blocks: list[dict[str, Any]], text: str) -> None:
+        if self.ts is None or self.channel is None:
+            return
+        try:
+            self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.info("progress update failed: %s", exc.response.get("error"))
+
+    def _private(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Ephemeral to the organiser where they asked; a DM if that is refused."""
+        if self.preview_channel and not self.preview_channel.startswith("D"):
+            try:
+                self.client.chat_postEphemeral(channel=self.preview_channel, user=self.user, text=text,
+                                               blocks=blocks)
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral preview refused (%s); sending a DM", exc.response.get("error"))
+        try:
+            opened = self.client.conversations_open(users=self.user)
+            self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("could not send the preview to %s: %s", self.user, exc.response.get("error"))
+
+
+def _seconds(args: list[str]) -> float | None:
+    if not args:
+        return None
+    try:
+        return float(args[0].rstrip("s"))
+    except ValueError:
+        raise ServiceError(f"'{args[0]}' is not a number of seconds; try `/camp solve 30`.") from None
+
+
+def _start(ctx: AppContext, event: Event, client: WebClient, *, user: str, channel: str, kind: str,
+           seconds: float | None) -> str:
+    assert event.id is not None
+    progress_channel = event.organisers_channel or channel
+    notifier = SlackSolveNotifier(ctx, client, user=user, progress_channel=progress_channel,
+                                  preview_channel=channel, kind=kind)
+    if kind == "replan":
+        replanning.start_replan(ctx, event.id, requested_by=user, seconds=seconds, channel=channel,
+                                notifier=notifier)
+    else:
+        solving.start_solve(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
+    limit = solving.clamp_seconds(ctx, seconds)
+    what = "Re-planning from the published grid" if kind == "replan" else "Solving"
+    return (f"{what} (up to {limit:g} s). Progress shows in {escape(progress_channel)}; "
+            "your private preview follows here.")
+
+
+def _solve(ctx: AppContext, req: CampRequest) -> str:
+    return _start(ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="solve",
+                  seconds=_seconds(req.args))
+
+
+def _replan(ctx: AppContext, req: CampRequest) -> str:
+    return _start(ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="replan",
+                  seconds=_seconds(req.args))
+
+
+def publish_text(report: publishing.PublishReport) -> str:
+    """What the organiser is told after a publish."""
+    grids = sum(1 for k in report.sent + report.skipped if k.startswith("grid:"))
+    cards = sum(1 for k in report.sent if k.startswith("card:"))
+    text = (f"Published version {report.number}: the grid went out in {grids} message(s), {cards} card(s) were "
+            f"updated")
+    if report.number > 1:
+        text += f", {len(report.changelog)} change(s) in the changelog, {len(report.dm_users)} people told by DM"
+    text += "."
+    if report.failed:
+        text += (f" {len(report.failed)} message(s) could not be sent; press Publish (or `/camp publish`) "
+                 "again to retry just those.")
+    for note in report.notes:
+        text += f"\n_Note: {escape(note)}._"
+    return text
+
+
+def _publish(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    run_id = None
+    if req.args:
+        try:
+            run_id = int(req.args[0].lstrip("#"))
+        except ValueError:
+            raise ServiceError("`/camp publish` takes no argument, or the number of a solve run.") from None
+    draft = latest_draft(ctx, req.event.id, run_id=run_id)
+    assert draft.id is not None
+    _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client)
+    return publish_text(report)
+
+
+def _pin(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    if not req.args:
+        raise ServiceError("Usage: `/camp pin #12 r3 11:00` (a room and/or a slot).")
+    return solving.pin_pitch(ctx, req.event.id, req.args[0], req.args[1:], actor=req.user_id)
+
+
+def _unpin(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    return solving.unpin_pitch(ctx, req.event.id, req.text, actor=req.user_id)
+
+
+def _exclude(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    return solving.set_excluded(ctx, req.event.id, req.text, True, actor=req.user_id)
+
+
+def _include(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    return solving.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id)
+
+
+def _close_room(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    if not req.text:
+        raise ServiceError("Usage: `/camp close-room r3` (then `/camp replan`).")
+    slots = replanning.close_room(ctx, req.event.id, req.text, actor=req.user_id)
+    return (f"Closed {escape(req.text)} for {', '.join(slots) or 'no further slots'}. "
+            "Run `/camp replan` to move its sessions.")
+
+
+def _host_gone(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    if not req.text:
+        raise ServiceError("Usage: `/camp host-gone @someone` (then `/camp replan`).")
+    titles = replanning.host_gone(ctx, req.event.id, req.text, actor=req.user_id)
+    return (f"Marked {escape(req.text)} as gone for the rest of the day; their pitches "
+            f"({escape(', '.join(titles))}) will move or drop. Run `/camp replan`.")
+
+
+SUBCOMMANDS = (
+    CampSubcommand("solve", "run the solver and get a private preview", _solve, usage="solve [seconds]"),
+    CampSubcommand("replan", "re-plan the rest of the day from the published grid", _replan,
+                   usage="replan [seconds]"),
+    CampSubcommand("publish", "publish the newest draft grid", _publish, usage="publish [run]"),
+    CampSubcommand("pin", "keep a pitch in a room and/or slot", _pin, usage="pin #12 [room] [slot]"),
+    CampSubcommand("unpin", "let the solver place a pitch freely again", _unpin, usage="unpin #12"),
+    CampSubcommand("exclude", "leave a pitch out of the next solves", _exclude, usage="exclude #12"),
+    CampSubcommand("include", "take an excluded pitch back in", _include, usage="include #12"),
+    CampSubcommand("close-room", "close a room for the rest of the day", _close_room, usage="close-room r3"),
+    CampSubcommand("host-gone", "a host has left: free their remaining slots", _host_gone,
+                   usage="host-gone @someone"),
+)
+
+
+def _require_organiser(ctx: AppContext, context: BoltContext, client: WebClient, user: str) -> Event:
+    event = event_for(context)
+    if not is_organiser(ctx, event, user, client):
+        raise NotAllowed(REFUSAL)
+    return event
+
+
+def publish_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    ctx = app_context(context)
+    user = user_id_of(body)
+
+    def work() -> None:
+        event = _require_organiser(ctx, context, client, user)
+        assert event.id is not None
+        version_id = int(body["actions"][0]["value"])
+        _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user, client=client)
+        tell(client, body, publish_text(report))
+
+    after_ack(client, body, work)
+
+
+def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    ctx = app_context(context)
+    user = user_id_of(body)
+
+    def work() -> None:
+        event = _require_organiser(ctx, context, client, user)
+        kind, _, secs = str(body["actions"][0].get("value") or "solve:").partition(":")
+        channel = ((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+                   or event.organisers_channel or "")
+        seconds = float(secs) if secs else None
+        tell(client, body, _start(ctx, event, client, user=user, channel=channel,
+                                  kind="replan" if kind == "replan" else "solve", seconds=seconds))
+
+    after_ack(client, body, work)
+
+
+def register(app: App, ctx: AppContext) -> None:
+    for sub in SUBCOMMANDS:
+        register_subcommand(sub)
+    app.action(preview_blocks.PUBLISH_ACTION)(publish_callback)
+    app.action(preview_blocks.RESOLVE_ACTION)(resolve_callback)
+    try:
+        from bot.listeners.cards import set_placement_provider
+    except ModuleNotFoundError:  # pitch cards not installed: nothing to keep in step
+        return
+    set_placement_provider(placement_text)

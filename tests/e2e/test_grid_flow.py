@@ -1,0 +1,224 @@
+"""The organisers' day end to end, over signed HTTP requests to the real app and a real solver:
+pitch, vote, pin and exclude, solve, preview, publish, close a room, re-plan, publish version 2,
+and exactly the right people told. Plus: a solver that hangs or crashes does not stop the bot."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from bot import solver_runner
+from bot.services.grid_queries import published_grid
+from bot.services.pitching import PitchInput, create_pitch, get_pitch_card, set_card_message
+from bot.services.voting import toggle_vote
+from bot.store.db import session_scope
+from bot.store.tables import Event, Person, PitchHost, SolveRun, Vote
+from tests.bot.test_grid_helpers import at
+from tests.e2e.conftest import BotServer, CampClock
+from tests.e2e.helpers import pitch, replies
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.slack_requests import SlackSender
+
+ORG = "U0ORGANISE1"
+ORG_CHANNEL = "C0ORGS"
+
+
+def _ask(slack: SlackSender, fake: FakeSlack, text: str, *, user: str = ORG) -> str:
+    """Send `/camp text` and return the private reply."""
+    before = len(fake.calls_to("response_url"))
+    assert slack.command("/camp", text, user_id=user, channel_id=ORG_CHANNEL).status == 200
+    return str(fake.wait_for("response_url", before + 1)[-1].params.get("text", ""))
+
+
+def _preview(fake: FakeSlack, n: int) -> Call:
+    return fake.wait_for("chat.postEphemeral", n, timeout=60)[n - 1]
+
+
+def _button(call: Call, action_id: str) -> dict[str, Any]:
+    for block in call.params["blocks"]:
+        for el in block.get("elements") or []:
+            if el.get("action_id") == action_id:
+                return el
+    raise AssertionError(f"no {action_id} button in {call.params['blocks']}")
+
+
+def _click_publish(slack: SlackSender, fake: FakeSlack, preview: Call, *, user: str = ORG) -> str:
+    before = len(fake.calls_to("response_url"))
+    button = _button(preview, "grid_publish")
+    sent = slack.click("grid_publish", button["value"], user_id=user,
+                       message={"type": "message", "ts": "1700000099.000001", "text": "", "blocks": []})
+    assert sent.status == 200
+    return str(fake.wait_for("response_url", before + 1, timeout=30)[-1].params.get("text", ""))
+
+
+def _announce(fake: FakeSlack) -> list[Call]:
+    return [c for c in fake.calls_to("chat.postMessage") if c.params.get("channel") == "#lgc-announce"]
+
+
+def _dms(fake: FakeSlack) -> list[Call]:
+    return [c for c in fake.calls_to("chat.postMessage") if str(c.params.get("channel", "")).startswith("D")]
+
+
+def _people_of(bot: BotServer, event_id: int, pitch_ids: set[int]) -> set[str]:
+    """Slack ids of the hosts and voters of these pitches, read back through the database."""
+    with session_scope(bot.ctx.engine) as db:
+        hosts = db.exec(select(Person.slack_user_id).join(PitchHost, col(PitchHost.person_id) == Person.id)
+                        .where(col(PitchHost.pitch_id).in_(pitch_ids)))
+        voters = db.exec(select(Person.slack_user_id).join(Vote, col(Vote.person_id) == Person.id)
+                         .where(col(Vote.pitch_id).in_(pitch_ids), Vote.event_id == event_id))
+        return {u for u in [*hosts, *voters] if u}
+
+
+def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer,
+                                                   voting_open: Event, clock: CampClock) -> None:
+    event = voting_open
+    assert event.id is not None
+    ctx = bot.ctx
+    # -- pitches: three through the modal (cards posted by the app), the rest through the service
+    via_modal = [pitch(slack, fake_slack, bot, user_id=f"U0HOST{i}", title=f"Modal talk {i}") for i in range(3)]
+    ids = [pid for pid, _ in via_modal]
+    for i in range(3, 11):
+        card = create_pitch(ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i} <!channel>"),
+                            display_name=f"Host {i}")
+        set_card_message(ctx, card.id, "C0PITCHES", f"1699999999.{card.id:06d}")
+        ids.append(card.id)
+    pinned, excluded = ids[3], ids[10]
+    # -- votes: clicks on the modal cards, the rest through the service
+    for n, (pid, message) in enumerate(via_modal):
+        slack.click("vote_toggle", str(pid), user_id=f"U0FAN{n}", message=message)
+    for v in range(18):
+        for k in range(3):
+            toggle_vote(ctx, event.id, f"U0VOTER{v}", ids[(v + k) % 10], want=True)
+    toggle_vote(ctx, event.id, "U0VOTEREX", excluded, want=True)
+    bot.settle()
+
+    # -- organisers pin and exclude; others may not
+    assert _ask(slack, fake_slack, "solve", user="U0FAN1").startswith("Sorry, only the camp's organisers")
+    assert "Pinned" in _ask(slack, fake_slack, f"pin #{pinned} r3 14:00")
+    assert "left out" in _ask(slack, fake_slack, f"exclude #{excluded}")
+
+    # -- /camp solve: answered at once, progress in the organisers' channel, then the private preview
+    assert "Solving" in _ask(slack, fake_slack, "solve 2")
+    progress = fake_slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == "#lgc-organisers")
+    assert "Solve for <@U0ORGANISE1>" in str(progress[0].params["blocks"])
+    preview = _preview(fake_slack, 1)
+    assert preview.params["user"] == ORG and preview.params["channel"] == ORG_CHANNEL
+    shown = str(preview.params["blocks"])
+    for words in ("Coverage (wishes served)", "by hand", "Seats short", "Sessions placed: 10 of 10",
+                  "Left out:* nothing", "Publish as version 1", "Re-solve", "Committee room A"):
+        assert words in shown, words
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+    done = fake_slack.wait_for("chat.update", where=lambda c: c.params.get("channel") == "#lgc-organisers"
+                               and "done: coverage" in str(c.params.get("blocks")))
+    assert done
+
+    # -- Publish: the grid in the announcement channel, pinned, every card updated
+    assert _click_publish(slack, fake_slack, preview).startswith("Published version 1")
+    v1 = published_grid(ctx, event.id)
+    assert v1 is not None and v1.number == 1
+    placed = v1.by_pitch()
+    assert set(placed) == set(ids) - {excluded}
+    assert (placed[pinned].room_key, placed[pinned].slot_keys) == ("r3", ("t4",))
+    posts = _announce(fake_slack)
+    assert len(posts) == 1
+    sections = [b["text"]["text"] for b in posts[0].params["blocks"] if b["type"] == "section"]
+    assert len(sections) == 5 and "*Committee room A* · Talk 3 &lt;!channel&gt;" in sections[3]
+    (pin,) = fake_slack.calls_to("pins.add")
+    assert pin.params["channel"] == "#lgc-announce" and pin.params["timestamp"]
+    card_updates = {c.params["ts"]: str(c.params["blocks"]) for c in fake_slack.calls_to("chat.update")
+                    if c.params.get("channel") != "#lgc-organisers"}
+    with_cards = {pid: get_pitch_card(ctx, event.id, pid).message_ts for pid in ids}
+    for pid in set(ids) - {excluded}:
+        entry = placed[pid]
+        assert f"{entry.room_name}, Sat {entry.start.astimezone(v1.tz):%H:%M}" in card_updates[with_cards[pid]]
+    assert "Not in the grid (version 1)" in card_updates[with_cards[excluded]]
+    assert not fake_slack.calls_to("conversations.open")  # nobody is DMed about version 1
+
+    # -- the day goes on: at noon the Committee room A is lost
+    clock.set(at("12:00"))
+    victims = {e.pitch_id for e in v1.entries if e.room_key == "r3" and e.slot_keys[0] in ("t3", "t4", "t5")}
+    assert pinned in victims
+    assert "no longer pinned" in _ask(slack, fake_slack, f"unpin #{pinned}")
+    closed = _ask(slack, fake_slack, "close-room r3")
+    assert "t3, t4, t5" in closed
+    fake_slack.reset()
+
+    assert "Re-planning" in _ask(slack, fake_slack, "replan 2")
+    preview2 = _preview(fake_slack, 1)
+    shown2 = str(preview2.params["blocks"])
+    assert "Changes against version 1" in shown2 and "Publish as version 2" in shown2
+    assert f"Moves: {len(victims)}" in shown2 and "frozen slots: t1, t2" in shown2
+    assert shown2.count("moved: ") == len(victims)
+
+    reply = _click_publish(slack, fake_slack, preview2)
+    assert reply.startswith("Published version 2"), reply
+    v2 = published_grid(ctx, event.id)
+    assert v2 is not None and v2.number == 2
+    moved = {pid for pid, e in v2.by_pitch().items()
+             if (e.room_key, e.slot_keys) != (placed[pid].room_key, placed[pid].slot_keys)}
+    assert moved == victims and set(v2.by_pitch()) == set(placed)  # only what the closure forced
+    assert all(e.room_key != "r3" or e.slot_keys[0] in ("t1", "t2") for e in v2.entries)
+    announce = _announce(fake_slack)
+    assert len(announce) == 2  # the grid, then the changelog
+    changelog = str(announce[1].params["blocks"])
+    assert "What changed in version 2" in changelog
+    assert changelog.count("moved: ") == len(victims)
+    assert "moved: Talk 3 &lt;!channel&gt;, Committee room A 14:00 -&gt; " in changelog
+    # exactly the hosts and voters of the moved sessions get a DM, nobody else
+    expected = _people_of(bot, event.id, victims)
+    opened = [c.params["users"] for c in fake_slack.calls_to("conversations.open")]
+    assert sorted(opened) == sorted(expected)
+    dms = _dms(fake_slack)
+    assert len(dms) == len(expected)
+    assert all("The grid changed (version 2)" in str(c.params["blocks"]) for c in dms)
+    untouched = _people_of(bot, event.id, set(placed) - victims) - expected
+    assert untouched and not untouched & set(opened)
+    # only the moved sessions' cards change
+    updated = {c.params["ts"] for c in fake_slack.calls_to("chat.update") if c.params.get("channel") == "C0PITCHES"}
+    assert updated == {with_cards[pid] for pid in victims}
+    assert len(fake_slack.calls_to("pins.add")) == 1 and len(fake_slack.calls_to("pins.remove")) == 1
+
+    # -- pressing Publish again sends nothing twice
+    calls = len(fake_slack.calls)
+    again = _click_publish(slack, fake_slack, preview2)
+    assert again.startswith("Published version 2")
+    bot.settle()
+    assert [c.method for c in fake_slack.calls[calls:]] == ["response_url"]
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    ("import time; time.sleep(60)", "ran over its time"),
+    ("import time, os, signal; time.sleep(1.5); os.kill(os.getpid(), signal.SIGKILL)", "crashed"),
+])
+def test_a_hung_or_crashed_solver_leaves_the_app_answering(slack: SlackSender, fake_slack: FakeSlack,
+                                                           bot: BotServer, event: Event,
+                                                           monkeypatch: pytest.MonkeyPatch, code: str,
+                                                           reason: str) -> None:
+    assert event.id is not None
+    for i in range(3):
+        create_pitch(bot.ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i}"))
+    monkeypatch.setattr(solver_runner, "SOLVER_COMMAND", [sys.executable, "-c", code])
+    monkeypatch.setattr(solver_runner, "default_grace", lambda limit: 1.5)
+    assert "Solving" in _ask(slack, fake_slack, "solve 1")
+
+    # while the solver is stuck, the app answers other requests at once
+    began = time.monotonic()
+    assert "already running" in _ask(slack, fake_slack, "solve 1")
+    sent = slack.command("/pitch", user_id="U0SOMEONE")
+    assert sent.status == 200
+    fake_slack.wait_for("views.open", timeout=5)
+    assert time.monotonic() - began < 2.0
+    assert not fake_slack.calls_to("chat.postEphemeral")  # the run has not ended yet
+
+    failed = _preview(fake_slack, 1)
+    assert reason in str(failed.params["blocks"]) and "Try again" in str(failed.params["blocks"])
+    assert "Traceback" not in str(failed.params)
+    fake_slack.wait_for("chat.update", where=lambda c: "failed" in str(c.params.get("blocks")))
+    with session_scope(bot.ctx.engine) as db:
+        runs = db.exec(select(SolveRun)).all()
+    assert [(r.status, reason in r.error) for r in runs] == [("failed", True)]
+    assert replies(fake_slack)[0].startswith("Solving")
