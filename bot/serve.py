@@ -129,6 +129,8 @@ def serve_in_thread(
 ) -> tuple[ThreadingWSGIServer, threading.Thread]:
     """Serve `wsgi_app` from a background thread (tests, embedding); stop with server.shutdown()."""
     server = make_http_server(wsgi_app, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="campbot-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="campbot-http", daemon=True
+    )
     thread.start()
     return server, thread

@@ -31,6 +31,10 @@ def _plain(start_response: StartResponse, status: str, body: str) -> list[bytes]
     return [data]
 
 
+def _plausible_timestamp(value: str | None) -> bool:
+    return value is not None and value.strip().isdigit() and len(value.strip()) <= 12
+
+
 class CampbotWeb:
     """Routes Slack's endpoint to Bolt, /healthz to a database ping, the rest to `fallback`."""
 
@@ -45,8 +49,14 @@ class CampbotWeb:
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", "POST only")
+            if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
+                # Bolt would raise on a non-numeric timestamp (a 500); it is simply unsigned.
+                return _plain(start_response, "401 Unauthorized", "invalid request")
             try:
                 return self.bolt(environ, start_response)
+            except ValueError:  # a body Bolt cannot parse (e.g. payload= that is not JSON)
+                log.warning("unparseable Slack request body")
+                return _plain(start_response, "400 Bad Request", "bad request")
             except Exception:  # Bolt answers errors itself; this is the last guard against a 500 page
                 log.exception("Slack request failed")
                 return _plain(start_response, "500 Internal Server Error", "error")

@@ -45,8 +45,9 @@ SLACK_PROGRESS_EVERY = 3.0  # chat.update is rate limited (~50/min); every 3 s i
 class SlackSolveNotifier:
     """Follows one run in Slack: a progress message, then the private preview (see module doc)."""
 
-    def __init__(self, ctx: AppContext, client: WebClient, *, user: str, progress_channel: str,
-                 preview_channel: str, kind: str) -> None:
+    def __init__(
+        self, ctx: AppContext, client: WebClient, *, user: str, progress_channel: str, preview_channel: str, kind: str
+    ) -> None:
         self.ctx, self.client, self.user, self.kind = ctx, client, user, kind
         self.progress_channel, self.preview_channel = progress_channel, preview_channel
         self.ts: str | None = None
@@ -76,14 +77,20 @@ class SlackSolveNotifier:
         result = solving.solve_result(self.ctx, run_id)
         seconds = solving.get_run(self.ctx, run_id).seconds
         if result.status != "done" or result.grid_version_id is None:
-            self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, f"failed: {result.error}",
-                                                        state="failed"), "The solve failed")
-            self._private(f"The {preview_blocks.WHAT.get(self.kind, self.kind)} failed: {escape(result.error)}",
-                          preview_blocks.failed_blocks(self.kind, result.error, seconds))
+            self._update(
+                preview_blocks.progress_blocks(self.kind, self.user, 1.0, f"failed: {result.error}", state="failed"),
+                "The solve failed",
+            )
+            self._private(
+                f"The {preview_blocks.WHAT.get(self.kind, self.kind)} failed: {escape(result.error)}",
+                preview_blocks.failed_blocks(self.kind, result.error, seconds),
+            )
             return
         f = result.figures
-        note = (f"done: coverage {f.get('coverage', 0):.1f}% (by hand "
-                f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%); the preview went to the organiser")
+        note = (
+            f"done: coverage {f.get('coverage', 0):.1f}% (by hand "
+            f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%); the preview went to the organiser"
+        )
         self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, note, state="done"), "Solved")
         grid = load_grid(self.ctx, result.grid_version_id)
         changes = publishing.draft_changes(self.ctx, result.grid_version_id)
@@ -102,8 +109,7 @@ class SlackSolveNotifier:
         """Ephemeral to the organiser where they asked; a DM if that is refused."""
         if self.preview_channel and not self.preview_channel.startswith("D"):
             try:
-                self.client.chat_postEphemeral(channel=self.preview_channel, user=self.user, text=text,
-                                               blocks=blocks)
+                self.client.chat_postEphemeral(channel=self.preview_channel, user=self.user, text=text, blocks=blocks)
                 return
             except SlackApiError as exc:
                 log.info("ephemeral preview refused (%s); sending a DM", exc.response.get("error"))
@@ -123,45 +129,50 @@ def _seconds(args: list[str]) -> float | None:
         raise ServiceError(f"'{args[0]}' is not a number of seconds; try `/camp solve 30`.") from None
 
 
-def _start(ctx: AppContext, event: Event, client: WebClient, *, user: str, channel: str, kind: str,
-           seconds: float | None) -> str:
+def _start(
+    ctx: AppContext, event: Event, client: WebClient, *, user: str, channel: str, kind: str, seconds: float | None
+) -> str:
     assert event.id is not None
     progress_channel = event.organisers_channel or channel
-    notifier = SlackSolveNotifier(ctx, client, user=user, progress_channel=progress_channel,
-                                  preview_channel=channel, kind=kind)
+    notifier = SlackSolveNotifier(
+        ctx, client, user=user, progress_channel=progress_channel, preview_channel=channel, kind=kind
+    )
     if kind == "replan":
-        replanning.start_replan(ctx, event.id, requested_by=user, seconds=seconds, channel=channel,
-                                notifier=notifier)
+        replanning.start_replan(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
     else:
         solving.start_solve(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
     limit = solving.clamp_seconds(ctx, seconds)
     what = "Re-planning from the published grid" if kind == "replan" else "Solving"
-    return (f"{what} (up to {limit:g} s). Progress shows in {escape(progress_channel)}; "
-            "your private preview follows here.")
+    return (
+        f"{what} (up to {limit:g} s). Progress shows in {escape(progress_channel)}; your private preview follows here."
+    )
 
 
 def _solve(ctx: AppContext, req: CampRequest) -> str:
-    return _start(ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="solve",
-                  seconds=_seconds(req.args))
+    return _start(
+        ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="solve", seconds=_seconds(req.args)
+    )
 
 
 def _replan(ctx: AppContext, req: CampRequest) -> str:
-    return _start(ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="replan",
-                  seconds=_seconds(req.args))
+    return _start(
+        ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="replan", seconds=_seconds(req.args)
+    )
 
 
 def publish_text(report: publishing.PublishReport) -> str:
     """What the organiser is told after a publish."""
     grids = sum(1 for k in report.sent + report.skipped if k.startswith("grid:"))
     cards = sum(1 for k in report.sent if k.startswith("card:"))
-    text = (f"Published version {report.number}: the grid went out in {grids} message(s), {cards} card(s) were "
-            f"updated")
+    text = f"Published version {report.number}: the grid went out in {grids} message(s), {cards} card(s) were updated"
     if report.number > 1:
         text += f", {len(report.changelog)} change(s) in the changelog, {len(report.dm_users)} people told by DM"
     text += "."
     if report.failed:
-        text += (f" {len(report.failed)} message(s) could not be sent; press Publish (or `/camp publish`) "
-                 "again to retry just those.")
+        text += (
+            f" {len(report.failed)} message(s) could not be sent; press Publish (or `/camp publish`) "
+            "again to retry just those."
+        )
     for note in report.notes:
         text += f"\n_Note: {escape(note)}._"
     return text
@@ -208,8 +219,10 @@ def _close_room(ctx: AppContext, req: CampRequest) -> str:
     if not req.text:
         raise ServiceError("Usage: `/camp close-room r3` (then `/camp replan`).")
     slots = replanning.close_room(ctx, req.event.id, req.text, actor=req.user_id)
-    return (f"Closed {escape(req.text)} for {', '.join(slots) or 'no further slots'}. "
-            "Run `/camp replan` to move its sessions.")
+    return (
+        f"Closed {escape(req.text)} for {', '.join(slots) or 'no further slots'}. "
+        "Run `/camp replan` to move its sessions."
+    )
 
 
 def _host_gone(ctx: AppContext, req: CampRequest) -> str:
@@ -217,22 +230,22 @@ def _host_gone(ctx: AppContext, req: CampRequest) -> str:
     if not req.text:
         raise ServiceError("Usage: `/camp host-gone @someone` (then `/camp replan`).")
     titles = replanning.host_gone(ctx, req.event.id, req.text, actor=req.user_id)
-    return (f"Marked {escape(req.text)} as gone for the rest of the day; their pitches "
-            f"({escape(', '.join(titles))}) will move or drop. Run `/camp replan`.")
+    return (
+        f"Marked {escape(req.text)} as gone for the rest of the day; their pitches "
+        f"({escape(', '.join(titles))}) will move or drop. Run `/camp replan`."
+    )
 
 
 SUBCOMMANDS = (
     CampSubcommand("solve", "run the solver and get a private preview", _solve, usage="solve [seconds]"),
-    CampSubcommand("replan", "re-plan the rest of the day from the published grid", _replan,
-                   usage="replan [seconds]"),
+    CampSubcommand("replan", "re-plan the rest of the day from the published grid", _replan, usage="replan [seconds]"),
     CampSubcommand("publish", "publish the newest draft grid", _publish, usage="publish [run]"),
     CampSubcommand("pin", "keep a pitch in a room and/or slot", _pin, usage="pin #12 [room] [slot]"),
     CampSubcommand("unpin", "let the solver place a pitch freely again", _unpin, usage="unpin #12"),
     CampSubcommand("exclude", "leave a pitch out of the next solves", _exclude, usage="exclude #12"),
     CampSubcommand("include", "take an excluded pitch back in", _include, usage="include #12"),
     CampSubcommand("close-room", "close a room for the rest of the day", _close_room, usage="close-room r3"),
-    CampSubcommand("host-gone", "a host has left: free their remaining slots", _host_gone,
-                   usage="host-gone @someone"),
+    CampSubcommand("host-gone", "a host has left: free their remaining slots", _host_gone, usage="host-gone @someone"),
 )
 
 
@@ -266,11 +279,26 @@ def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
     def work() -> None:
         event = _require_organiser(ctx, context, client, user)
         kind, _, secs = str(body["actions"][0].get("value") or "solve:").partition(":")
-        channel = ((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-                   or event.organisers_channel or "")
+        channel = (
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or event.organisers_channel
+            or ""
+        )
         seconds = float(secs) if secs else None
-        tell(client, body, _start(ctx, event, client, user=user, channel=channel,
-                                  kind="replan" if kind == "replan" else "solve", seconds=seconds))
+        tell(
+            client,
+            body,
+            _start(
+                ctx,
+                event,
+                client,
+                user=user,
+                channel=channel,
+                kind="replan" if kind == "replan" else "solve",
+                seconds=seconds,
+            ),
+        )
 
     after_ack(client, body, work)
 

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the real Bolt app served over real HTTP, talking to a fake Slack.
 
     fake_slack   FakeSlack Web API server (records calls; .wait_for(method) polls with a deadline)
-    clock        TestClock: the bot's "now"; clock.set(datetime) / clock.advance(minutes=5)
+    clock        CampClock: the bot's "now"; clock.set(datetime) / clock.advance(minutes=5)
     ctx          AppContext on the test database, Web API at fake_slack.url, clock above
                  (overrides tests/conftest.py's ctx, so its `event` fixture loads through it)
     event        the example camp (tests/conftest.py), organisers U0ORGANISE1/U0ORGANISE2
@@ -40,7 +40,7 @@ ORGANISER = "U0ORGANISE1"
 CAMP_MORNING = datetime(2026, 6, 20, 7, 0, tzinfo=UTC)
 
 
-class TestClock:
+class CampClock:
     """A settable clock for ctx.now(); starts on the camp's morning, before voting closes."""
 
     def __init__(self, now: datetime = CAMP_MORNING):
@@ -95,12 +95,12 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def clock() -> TestClock:
-    return TestClock()
+def clock() -> CampClock:
+    return CampClock()
 
 
 @pytest.fixture
-def ctx(settings: Settings, engine: Engine, fake_slack: FakeSlack, clock: TestClock) -> AppContext:
+def ctx(settings: Settings, engine: Engine, fake_slack: FakeSlack, clock: CampClock) -> AppContext:
     wired = settings.model_copy(update={"slack_api_url": fake_slack.url, "mode": "http"})
     return AppContext(settings=wired, engine=engine, clock=clock)
 

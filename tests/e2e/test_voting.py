@@ -1,0 +1,117 @@
+"""Voting in Slack: toggle, quota, closed window, App Home."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.store.db import session_scope
+from bot.store.tables import Event, Person, Vote
+from tests.e2e.conftest import BotServer, CampClock
+from tests.e2e.helpers import card_updates, pitch, replies, shown_count
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SlackSender
+
+
+def _votes(bot: BotServer, pitch_id: int) -> int:
+    with session_scope(bot.ctx.engine) as db:
+        return len(db.exec(select(Vote).where(Vote.pitch_id == pitch_id)).all())
+
+
+def test_vote_and_unvote(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event) -> None:
+    pid, message = pitch(slack, fake_slack, bot)
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+    fake_slack.wait_for("chat.update", 1)
+    fake_slack.wait_for("response_url", 1)
+    assert _votes(bot, pid) == 1 and shown_count(card_updates(fake_slack, pid)[-1]) == 1
+    assert "You're interested" in replies(fake_slack)[-1] and "1 of 10" in replies(fake_slack)[-1]
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+    fake_slack.wait_for("chat.update", 2)
+    fake_slack.wait_for("response_url", 2)
+    bot.settle()
+    assert _votes(bot, pid) == 0 and shown_count(card_updates(fake_slack, pid)[-1]) == 0
+    assert "taken back" in replies(fake_slack)[-1]
+    ephemeral = fake_slack.calls_to("response_url")[-1].params
+    assert ephemeral["response_type"] == "ephemeral" and ephemeral["replace_original"] is False
+
+
+def test_quota_holds(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event) -> None:
+    with session_scope(bot.ctx.engine) as db:
+        ev = db.get(Event, voting_open.id)
+        assert ev is not None
+        ev.vote_quota = 2
+        db.add(ev)
+    pitched = [pitch(slack, fake_slack, bot, title=f"Session {i}") for i in range(3)]
+    for n, (pid, message) in enumerate(pitched, start=1):
+        slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+        fake_slack.wait_for("response_url", n)
+    bot.settle()
+    assert "used all 2" in replies(fake_slack)[-1]
+    assert [_votes(bot, pid) for pid, _ in pitched] == [1, 1, 0]
+    assert card_updates(fake_slack, pitched[2][0]) == []  # nothing changed, nothing to update
+    # taking one back frees a vote
+    slack.click("vote_toggle", str(pitched[0][0]), user_id="U0FAN1", message=pitched[0][1])
+    fake_slack.wait_for("response_url", 4)
+    slack.click("vote_toggle", str(pitched[2][0]), user_id="U0FAN1", message=pitched[2][1])
+    fake_slack.wait_for("response_url", 5)
+    bot.settle()
+    assert [_votes(bot, pid) for pid, _ in pitched] == [0, 1, 1]
+
+
+def test_closed_window(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event, clock: CampClock
+) -> None:
+    pid, message = pitch(slack, fake_slack, bot)
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)  # never opened
+    fake_slack.wait_for("response_url", 1)
+    assert "Voting is closed" in replies(fake_slack)[-1]
+    slack.command("/camp", "voting open", user_id="U0ORGANISE1")
+    fake_slack.wait_for("response_url", 2)
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+    fake_slack.wait_for("response_url", 3)
+    assert _votes(bot, pid) == 1
+    clock.advance(hours=3)  # past the event file's 09:45 close
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+    fake_slack.wait_for("response_url", 4)
+    bot.settle()
+    assert "Voting is closed" in replies(fake_slack)[-1]
+    assert _votes(bot, pid) == 1
+
+
+def test_app_home_shows_votes_pitches_and_reminder_switch(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event
+) -> None:
+    pid, message = pitch(slack, fake_slack, bot, user_id="U0HOST1", title="Talk <b>")
+    slack.click("vote_toggle", str(pid), user_id="U0HOST1", message=message)
+    fake_slack.wait_for("chat.update")
+    bot.settle()
+    slack.event({"type": "app_home_opened", "user": "U0HOST1", "channel": "D0HOST1", "tab": "home"})
+    home = fake_slack.wait_for("views.publish")[-1].params
+    assert home["user_id"] == "U0HOST1" and home["view"]["type"] == "home"
+    text = str(home["view"]["blocks"])
+    assert "used *1* of 10" in text and "Talk &lt;b&gt;" in text and "Reminders" in text
+    assert "home_pitch" in text and "home_unvote" in text
+    # switch reminders off
+    slack.click("home_reminders", "off", user_id="U0HOST1", view=home["view"])
+    fake_slack.wait_for("views.publish", 2)
+    bot.settle()
+    with session_scope(bot.ctx.engine) as db:
+        person = db.exec(select(Person).where(Person.slack_user_id == "U0HOST1")).one()
+        assert person.reminders_enabled is False
+    assert "Turn on" in str(fake_slack.calls_to("views.publish")[-1].params["view"])
+    # "Take back" on the Home removes the vote and updates the card
+    slack.click("home_unvote", str(pid), user_id="U0HOST1", view=home["view"])
+    fake_slack.wait_for("views.publish", 3)
+    bot.settle()
+    assert _votes(bot, pid) == 0 and shown_count(card_updates(fake_slack, pid)[-1]) == 0
+    # the Home button opens the pitch modal
+    slack.click("home_pitch", "pitch", user_id="U0HOST1", view=home["view"])
+    assert fake_slack.wait_for("views.open", 2)[-1].params["view"]["callback_id"] == "pitch_submit"
+
+
+def test_slack_429_is_waited_out(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event) -> None:
+    pid, message = pitch(slack, fake_slack, bot)
+    fake_slack.fail("chat.update", status=429, retry_after=1)
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+    fake_slack.wait_for("chat.update", 1)
+    bot.settle()
+    assert shown_count(card_updates(fake_slack, pid)[-1]) == 1
