@@ -285,18 +285,21 @@ _handles: list[SchedulerHandle] = []
 
 def start_scheduler(ctx: AppContext, *, sender: Sender | None = None, holder: str | None = None,
                     lease_ttl: timedelta = timedelta(seconds=30), tick_seconds: float = 5.0,
-                    sweep_seconds: float = 30.0, use_lease: bool = True) -> SchedulerHandle:
+                    sweep_seconds: float = 30.0, use_lease: bool = True, catch_up: bool = True) -> SchedulerHandle:
     """Start this process's scheduler (paused) and its lease loop; it runs jobs once it leads.
 
     `campbot serve` calls this once. `use_lease=False` runs it unconditionally (tests of what
-    happens when two schedulers fire the same job).
+    happens when two schedulers fire the same job); `catch_up=False` skips the sweep at take-over
+    (tests that show the persisted jobs alone deliver after a restart).
     """
     holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     scheduler = _new_scheduler(ctx, sender)
     scheduler.add_listener(_on_missed, EVENT_JOB_MISSED)
     scheduler.start(paused=True)
     scheduler.add_job(sweep, trigger=IntervalTrigger(seconds=sweep_seconds), id=SWEEP_JOB_ID, jobstore="local",
-                      replace_existing=True, next_run_time=datetime.now(UTC), misfire_grace_time=None,
+                      replace_existing=True,
+                      next_run_time=datetime.now(UTC) if catch_up else datetime.now(UTC) + timedelta(seconds=sweep_seconds),
+                      misfire_grace_time=None,
                       coalesce=True, max_instances=1)
     handle = SchedulerHandle(ctx=ctx, scheduler=scheduler, holder=holder, sender=sender, lease_ttl=lease_ttl,
                              tick_seconds=tick_seconds, use_lease=use_lease)
