@@ -296,10 +296,9 @@ def start_scheduler(ctx: AppContext, *, sender: Sender | None = None, holder: st
     scheduler = _new_scheduler(ctx, sender)
     scheduler.add_listener(_on_missed, EVENT_JOB_MISSED)
     scheduler.start(paused=True)
+    first_sweep = datetime.now(UTC) + (timedelta(0) if catch_up else timedelta(seconds=sweep_seconds))
     scheduler.add_job(sweep, trigger=IntervalTrigger(seconds=sweep_seconds), id=SWEEP_JOB_ID, jobstore="local",
-                      replace_existing=True,
-                      next_run_time=datetime.now(UTC) if catch_up else datetime.now(UTC) + timedelta(seconds=sweep_seconds),
-                      misfire_grace_time=None,
+                      replace_existing=True, next_run_time=first_sweep, misfire_grace_time=None,
                       coalesce=True, max_instances=1)
     handle = SchedulerHandle(ctx=ctx, scheduler=scheduler, holder=holder, sender=sender, lease_ttl=lease_ttl,
                              tick_seconds=tick_seconds, use_lease=use_lease)
