@@ -22,6 +22,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html import escape
@@ -80,6 +81,11 @@ def need_icon(need: str) -> str:
 def _safe_link(url: str) -> str:
     """Only http(s) links become ``href``s; anything else (``javascript:``...) is dropped."""
     return url if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def _link_ok(url: str) -> bool:
+    """An http(s) URL or a same-site absolute path (not "//host", which leaves the site)."""
+    return bool(_safe_link(url)) or (url.startswith("/") and not url.startswith("//"))
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,7 @@ td.free.now, td.free.next { color: #3d3d3d; }
 footer { border-top: 1px solid var(--line); padding-top: .75rem; color: var(--muted); }
 footer h2 { font-size: 1rem; margin: .75rem 0 .25rem; color: var(--ink); }
 footer ul { margin: 0; padding-left: 1.2rem; }
+.elsewhere a { color: #0b3d91; }
 .legend ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; }
 body.mode-screen { font-size: clamp(18px, 1.35vw, 40px); padding: 1rem 1.5rem; }
 body.mode-screen header h1 { font-size: 2.2em; }
@@ -326,18 +333,25 @@ body.mode-screen caption { font-size: 1em; }
   table.grid + table.grid { break-before: page; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
-  a.notes { display: none; }  /* a link is no use on paper */
+  a.notes, .elsewhere { display: none; }  /* a link is no use on paper */
   th, td { padding: .3rem .45rem; }
 }
 """
 
 
-def render_grid_html(view: GridView, *, mode: Mode = "print", now: datetime | None = None) -> str:
+def render_grid_html(
+    view: GridView,
+    *,
+    mode: Mode = "print",
+    now: datetime | None = None,
+    links: Sequence[tuple[str, str]] = (),
+) -> str:
     """Render the published grid as a complete HTML document (a ``str``).
 
     ``mode="print"`` is the default page (wall printout, laptop, phone).  ``mode="screen"``
     is the big-screen page; its "Now"/"Next" highlight is relative to ``now`` (tz-aware;
-    the current time when ``None``).
+    the current time when ``None``).  ``links`` are (label, URL) pairs listed in the footer
+    on screens (the calendar feed, open data), for a page that knows where they are served.
     """
     if mode not in ("print", "screen"):
         raise ValueError(f"unknown mode {mode!r}")
@@ -395,6 +409,12 @@ def render_grid_html(view: GridView, *, mode: Mode = "print", now: datetime | No
     if view.changelog:
         items = "".join(f"<li>{_e(line)}</li>" for line in view.changelog)
         foot.append(f'<section class="changes"><h2>Changes in version {view.version}</h2><ul>{items}</ul></section>')
+    safe_links = [(label, url) for label, url in links if _link_ok(url)]
+    if safe_links and mode == "print":
+        items = "".join(f'<li><a href="{_e(url)}">{_e(label)}</a></li>' for label, url in safe_links)
+        foot.append(
+            f'<nav class="elsewhere" aria-label="Other formats"><h2>Take it with you</h2><ul>{items}</ul></nav>'
+        )
     foot.append(
         f'<p class="version">Version {view.version}, published '
         f'<time datetime="{_e(published.isoformat(timespec="minutes"))}">'

@@ -120,7 +120,18 @@ def make_export_app(
     is written into the frab JSON; when empty, the URL of the incoming request is used."""
     now = clock or (lambda: datetime.now(UTC))
 
-    def grid(version: int | None, query: dict[str, list[str]]) -> Response:
+    def other_formats(environ: WSGIEnvironment) -> list[tuple[str, str]]:
+        """Where this app serves the other formats, as seen from the page (mount prefix included)."""
+        prefix = environ.get("SCRIPT_NAME", "").rstrip("/")
+        return [
+            ("Add the whole event to your calendar (iCal)", f"{prefix}/ical/event.ics"),
+            ("The grid as a spreadsheet (CSV, GovCamp session sheet)", f"{prefix}/data/grid.csv"),
+            ("The grid as open data (JSON)", f"{prefix}/data/grid.json"),
+            ("Schedule for conference apps (frab/pretalx JSON)", f"{prefix}/data/schedule.json"),
+            ("All pitches (CSV)", f"{prefix}/data/pitches.csv"),
+        ]
+
+    def grid(version: int | None, query: dict[str, list[str]], environ: WSGIEnvironment) -> Response:
         view = load_view(version)
         if view is None:
             if version is None:
@@ -128,7 +139,7 @@ def make_export_app(
             return _not_found("No such version", f"There is no published version {version} of the grid.")
         if query.get("mode", [""])[0] == "screen":
             return _text(HTML, render_grid_html(view, mode="screen", now=now()))
-        return _text(HTML, render_grid_html(view))
+        return _text(HTML, render_grid_html(view, links=other_formats(environ)))
 
     def latest(render: Callable[[GridView], str | bytes], content_type: str, filename: str) -> Response:
         view = load_view(None)
@@ -154,9 +165,9 @@ def make_export_app(
     def route(path: str, query: dict[str, list[str]], environ: WSGIEnvironment) -> Response | None:
         """The response for ``path``, or None when no route matches."""
         if path == "/grid":
-            return grid(None, query)
+            return grid(None, query, environ)
         if m := re.fullmatch(r"/grid/(\d{1,9})", path):
-            return grid(int(m.group(1)), query)
+            return grid(int(m.group(1)), query, environ)
         if path == "/ical/event.ics":
             return latest(render_event_ical, ICAL, "event.ics")
         if m := re.fullmatch(r"/ical/person/([^/]+)\.ics", path):

@@ -190,3 +190,20 @@ def test_rejects_bad_arguments(lgc_view: GridView) -> None:
     clash = dataclasses.replace(lgc_view.sessions[0], id="p99")
     with pytest.raises(ValueError, match="both in room"):
         render_grid_html(dataclasses.replace(lgc_view, sessions=(*lgc_view.sessions, clash)))
+
+
+def test_links_to_other_formats_are_listed_on_screen_only(lgc_view: GridView) -> None:
+    links = [
+        ("Add to your calendar", "/camp/ical/event.ics"),
+        ("Open data", "https://camp.example.org/data/grid.json"),
+        ("Sneaky", "//evil.example/x"),
+        ("Sneakier", "javascript:alert(1)"),
+    ]
+    page = Page(render_grid_html(lgc_view, links=links))
+    hrefs = [a["href"] for a in page.all("a")]
+    assert "/camp/ical/event.ics" in hrefs and "https://camp.example.org/data/grid.json" in hrefs
+    assert "//evil.example/x" not in hrefs and "javascript:alert(1)" not in hrefs
+    assert page.all("nav", **{"aria-label": "Other formats"})
+    screen = Page(render_grid_html(lgc_view, mode="screen", now=at(2026, 6, 20, 11), links=links))
+    assert not screen.all("nav")
+    assert not Page(render_grid_html(lgc_view)).all("nav")

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 import requests
@@ -207,3 +208,26 @@ def test_a_failing_loader_is_a_500_page_not_a_traceback(published: Server) -> No
     assert response.status_code == 500
     assert "Traceback" not in response.text and "database went away" not in response.text
     assert "Something went wrong" in response.text
+
+
+def test_grid_page_links_to_the_feeds_it_serves(published: Server) -> None:
+    page = get(published, "/grid").text
+    for path in ("/ical/event.ics", "/data/grid.csv", "/data/grid.json", "/data/schedule.json"):
+        assert f'href="{path}"' in page
+        assert get(published, path).status_code == 200
+
+
+def test_links_respect_the_mount_prefix() -> None:
+    store = Store(versions={2: make_lgc_view()})
+    app = make_export_app(store.load_view, store.load_person, store.load_pitches)
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    environ.update(SCRIPT_NAME="/camp", PATH_INFO="/grid")
+    seen: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen.append(status)
+
+    body = b"".join(app(environ, start_response))
+    assert seen == ["200 OK"]
+    assert b'href="/camp/ical/event.ics"' in body
