@@ -280,6 +280,11 @@ class SchedulerHandle:
             _handles.remove(self)
 
 
+    def shutdown(self) -> None:
+        """`campbot serve` stops what it started with `shutdown()`: a clean stop."""
+        self.stop()
+
+
 _handles: list[SchedulerHandle] = []
 
 
