@@ -25,7 +25,7 @@ def _status_word(status: str) -> str:
 
 def home_view(data: HomeData) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
-        header(truncate(data.event_name, limits.HEADER_TEXT)),
+        header(truncate(escape(data.event_name), limits.HEADER_TEXT)),
         section(
             "Got an idea for a session? Pitch it and people can say they're interested.",
             accessory=button("Pitch a session", PITCH_ACTION, "pitch", style="primary"),
