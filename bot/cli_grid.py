@@ -1,13 +1,71 @@
-"""`campbot solve | publish | replan | export`: the organisers' grid commands on the command line.
+"""`campbot solve | publish | replan`: the organisers' grid commands on the command line.
 
-They call the same services as the Slack commands do.
+They call the same services as the Slack commands do (services/solving.py, publishing.py,
+replanning.py), so a camp can be run from a laptop when Slack is down, and every figure the
+Slack preview shows is printed here too. `solve --problem FILE` solves a bare problem file
+without any database (the bench path).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
+
+
+def _parse_at(text: str | None, tz_name: str, day: datetime | None) -> datetime | None:
+    """--at: an ISO time ("2026-06-20T12:00", with or without offset) or "HH:MM" on the camp's day."""
+    from zoneinfo import ZoneInfo
+
+    from bot.services.errors import ServiceError
+
+    if not text:
+        return None
+    tz = ZoneInfo(tz_name)
+    try:
+        if len(text) <= 5 and ":" in text:
+            hh, mm = (int(x) for x in text.split(":"))
+            if day is None:
+                raise ServiceError("the event has no slots, so --at needs a full date and time")
+            local = day.astimezone(tz)
+            return local.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ServiceError(f"--at {text!r}: give a time like 12:30 or 2026-06-20T12:30") from None
+    return when if when.tzinfo else when.replace(tzinfo=tz)
+
+
+def _print_result(ctx: Any, run_id: int, slug: str) -> int:
+    """The draft as an organiser reads it: slot by slot, then the figures beside the baseline."""
+    from bot.blocks.preview import figures_lines
+    from bot.cli import err, out
+    from bot.services.grid_queries import load_grid
+    from bot.services.publishing import draft_changes
+    from bot.services.solving import solve_result
+
+    result = solve_result(ctx, run_id)
+    if result.status != "done" or result.grid_version_id is None:
+        err.print(f"the {result.kind} failed: {result.error}", markup=False, highlight=False)
+        return 1
+    grid = load_grid(ctx, result.grid_version_id)
+    for slot in grid.slots:
+        out.print(f"[bold]{slot.start.astimezone(grid.tz):%a %H:%M}–{slot.end.astimezone(grid.tz):%H:%M}[/bold]",
+                  highlight=False)
+        for e in grid.entries:
+            if e.slot_keys[0] == slot.key:
+                hosts = f" — {', '.join(e.hosts)}" if e.hosts else ""
+                out.print(f"  {e.room_name}: {e.title}{hosts}", markup=False, highlight=False)
+    for line in figures_lines(result.figures):
+        out.print(line, markup=False, highlight=False)
+    for x in result.figures.get("left_out") or []:
+        out.print(f"left out: #{x['pitch_id']} {x['title']}: {x['reason']}", markup=False, highlight=False)
+    for line in draft_changes(ctx, result.grid_version_id):
+        out.print(line, markup=False, highlight=False)
+    out.print(f"draft grid from run {run_id}; publish it with: campbot publish --event {slug} --run {run_id}",
+              markup=False, highlight=False)
+    return 0
 
 
 def register(app: typer.Typer) -> None:
@@ -18,11 +76,110 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(1, "--seed", help="Random seed; same seed and workers give the same grid."),
         workers: int = typer.Option(2, "--workers", help="Solver threads."),
         out: Path = typer.Option(None, "--out", help="Write the solution JSON here (stdout if not given)."),
+        event: str = typer.Option(None, "--event", help="Solve this event's pitches and votes (database)."),
+        seconds: float = typer.Option(None, "--seconds", help="With --event: solver seconds "
+                                      "(default CAMPBOT_SOLVE_SECONDS)."),
+        database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
     ) -> None:
-        """Solve a problem file and write the solution (see ../shared/bench/FORMAT.md)."""
-        from scheduler.__main__ import main as scheduler_main
+        """Solve the event (--event) into a draft grid, or a problem file (--problem) into a solution file."""
+        if problem is not None:
+            from scheduler.__main__ import main as scheduler_main
 
-        argv = [str(problem), "--time-limit", str(time_limit), "--seed", str(seed), "--workers", str(workers)]
-        if out:
-            argv += ["--out", str(out)]
-        raise typer.Exit(scheduler_main(argv))
+            argv = [str(problem), "--time-limit", str(time_limit), "--seed", str(seed), "--workers", str(workers)]
+            if out:
+                argv += ["--out", str(out)]
+            raise typer.Exit(scheduler_main(argv))
+        from bot.cli import with_context
+
+        raise typer.Exit(with_context(database_url, lambda ctx: _solve_event(ctx, event, seconds, kind="solve")))
+
+    @app.command()
+    def publish(
+        event: str = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event)."),
+        run: int = typer.Option(None, "--run", help="Publish the draft of this solve run (default: the newest)."),
+        database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
+    ) -> None:
+        """Publish a draft grid as the next version: Slack posts, card updates, changelog and DMs."""
+        from bot.cli import out, with_context
+        from bot.listeners.organiser_grid import publish_text
+        from bot.services.events import get_event
+        from bot.services.grid_queries import latest_draft
+        from bot.services.publishing import publish_with_report
+
+        def go(ctx: Any) -> int:
+            ev = get_event(ctx, event)
+            assert ev.id is not None
+            draft = latest_draft(ctx, ev.id, run_id=run)
+            assert draft.id is not None
+            send = ctx.settings.slack_bot_token is not None
+            _, report = publish_with_report(ctx, ev.id, draft.id, actor="cli", send=send)
+            if not send:
+                out.print(f"Published version {report.number} in the database only: SLACK_BOT_TOKEN is not set, "
+                          "so nothing went to Slack. Run this again with the token to send it.",
+                          markup=False, highlight=False)
+                return 0
+            out.print(publish_text(report).replace("`", ""), markup=False, highlight=False)
+            for line in report.changelog:
+                out.print(f"  {line}", markup=False, highlight=False)
+            return 1 if report.failed else 0
+
+        raise typer.Exit(with_context(database_url, go))
+
+    @app.command()
+    def replan(
+        event: str = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event)."),
+        close_room: list[str] = typer.Option([], "--close-room", help="Close this room (key or name) for the "
+                                             "rest of the day; repeat for more."),
+        host_gone: list[str] = typer.Option([], "--host-gone", help="This host (Slack id or name) has left; "
+                                            "repeat for more."),
+        at: str = typer.Option(None, "--at", help="Plan as if it were this time (12:30 on the camp's day, or "
+                               "ISO); default now. Slots that started or start within the freeze minutes stay."),
+        seconds: float = typer.Option(None, "--seconds", help="Solver seconds (default CAMPBOT_SOLVE_SECONDS)."),
+        database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
+    ) -> None:
+        """Re-plan the rest of the day from the published grid, moving as little as the changes force."""
+        from bot.cli import out, with_context
+        from bot.services.events import get_event
+        from bot.services.replanning import close_room as close
+        from bot.services.replanning import host_gone as gone
+
+        def go(ctx: Any) -> int:
+            ev = get_event(ctx, event)
+            assert ev.id is not None
+            when = _parse_at(at, ev.timezone, _first_slot(ctx, ev.id))
+            for room in close_room:
+                slots = close(ctx, ev.id, room, at=when, actor="cli")
+                out.print(f"closed {room} for {', '.join(slots) or 'no further slots'}", markup=False,
+                          highlight=False)
+            for who in host_gone:
+                titles = gone(ctx, ev.id, who, at=when, actor="cli")
+                out.print(f"{who} is gone; moving or dropping: {', '.join(titles)}", markup=False, highlight=False)
+            return _solve_event(ctx, event, seconds, kind="replan", at=when)
+
+        raise typer.Exit(with_context(database_url, go))
+
+
+def _first_slot(ctx: Any, event_id: int) -> datetime | None:
+    from sqlmodel import col, select
+
+    from bot.store.db import session_scope
+    from bot.store.tables import Slot
+
+    with session_scope(ctx.engine) as db:
+        slot = db.exec(select(Slot).where(Slot.event_id == event_id).order_by(col(Slot.start))).first()
+        return slot.start if slot else None
+
+
+def _solve_event(ctx: Any, event: str | None, seconds: float | None, *, kind: str,
+                 at: datetime | None = None) -> int:
+    from bot.cli import out
+    from bot.services.events import get_event
+    from bot.services.solving import clamp_seconds, start_solve
+
+    ev = get_event(ctx, event)
+    assert ev.id is not None
+    limit = clamp_seconds(ctx, seconds)
+    what = "re-planning" if kind == "replan" else "solving"
+    out.print(f"{what} {ev.slug} (up to {limit:g} s)…", markup=False, highlight=False)
+    run_id = start_solve(ctx, ev.id, kind=kind, requested_by="cli", seconds=limit, at=at, background=False)
+    return _print_result(ctx, run_id, ev.slug)

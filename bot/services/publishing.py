@@ -207,9 +207,14 @@ def publish(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
 
 
 def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
-                        client: WebClient | None = None) -> tuple[GridVersion, PublishReport]:
+                        client: WebClient | None = None, send: bool = True) -> tuple[GridVersion, PublishReport]:
+    """publish(), and what was sent. With send=False (no Slack configured) only the numbering
+    happens; publishing the same version later with send=True does the sends."""
     version, _new = _number_it(ctx, event_id, grid_version_id, actor)
     assert version.number is not None and version.id is not None
+    if not send:
+        return version, PublishReport(version.id, version.number, list(version.changelog),
+                                      notes=["nothing was sent to Slack"])
     client = client or make_web_client(ctx.settings)
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)

@@ -18,6 +18,7 @@ see that channel); the CLI prints.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -164,11 +165,19 @@ def _run(ctx: AppContext, run_id: int, notifier: SolveNotifier | None) -> SolveR
     solution = outcome.solution
     assert solution is not None
     if solution.get("status") == "INFEASIBLE" or not solution.get("placements"):
-        said = "; ".join(str(s) for s in solution.get("explanation") or []) or "no reason was given"
+        said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or [])) or "no reason was given"
         verdict = "cannot work as set up" if solution.get("status") == "INFEASIBLE" else "found no grid in time"
         return _fail(ctx, run_id, f"the grid {verdict}: {said}", solution=solution)
     by_hand = _baseline(problem)
     return _store(ctx, run_id, problem, solution, by_hand, outcome.seconds)
+
+
+_SESSION_REF = re.compile(r"\bp(\d+)\b")
+
+
+def organiser_words(text: str) -> str:
+    """The solver names pitches by session id ("p12"); organisers know them as "#12"."""
+    return _SESSION_REF.sub(r"#\1", text)
 
 
 def _baseline(problem: dict[str, Any]) -> dict[str, Any] | None:
@@ -197,7 +206,7 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
         published = latest_published(db, event_id)
         metrics = solution.get("metrics") or {}
         left_out = [{"pitch_id": pitch_id_of(u["session"]), "title": titles.get(u["session"], u["session"]),
-                     "reason": u.get("reason", "")} for u in solution.get("unscheduled") or []]
+                     "reason": organiser_words(str(u.get("reason", "")))} for u in solution.get("unscheduled") or []]
         figures = {
             "kind": run.kind,
             "status": solution.get("status"),
@@ -207,7 +216,8 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
             "scheduled": metrics.get("scheduled", len(solution["placements"])),
             "sessions": len(problem["sessions"]),
             "bound": solution.get("bound"),
-            "seconds": round(seconds, 1),
+            "seconds": round(float(solution.get("seconds") or seconds), 1),
+            "wall_seconds": round(seconds, 1),
             "baseline": by_hand,
             "left_out": left_out,
             "left_out_with_room": [pitch_id_of(s) for s in metrics.get("left_out_with_room") or []],

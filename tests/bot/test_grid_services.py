@@ -201,7 +201,7 @@ def test_infeasible_setup_fails_with_the_solvers_explanation(sctx: AppContext, e
     run_id = solving.start_solve(sctx, event.id, seconds=1, background=False)
     result = solving.solve_result(sctx, run_id)
     assert result.status == "failed"
-    assert f"p{a}" in result.error and f"p{b}" in result.error
+    assert f"#{a}" in result.error and f"#{b}" in result.error
 
 
 def test_pin_and_exclude_are_kept_by_the_next_solve(sctx: AppContext, event: Event) -> None:

@@ -1,0 +1,89 @@
+"""`campbot solve | publish | replan --event`: the same services as Slack, figures printed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.context import AppContext
+from bot.services.grid_queries import published_grid
+from bot.store.db import session_scope
+from bot.store.tables import Event, Room, SolveRun
+from tests.bot.test_grid_helpers import add_pitch, vote
+from tests.support.fake_slack import FakeSlack
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def camp(ctx: AppContext, event: Event, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    monkeypatch.setenv("CAMPBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("CAMPBOT_SOLVE_WORKERS", "1")
+    ids = [add_pitch(ctx, event, f"Talk {i}", f"U0HOST{i}") for i in range(6)]
+    for v in range(10):
+        vote(ctx, event, f"U0V{v}", ids[v % 6], ids[(v + 1) % 6])
+    return ids
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_cli_solve_publish_replan(ctx: AppContext, event: Event, camp: list[int], fake: FakeSlack,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert event.id is not None
+    code, out = _run("solve", "--event", "lgc26", "--seconds", "1")
+    assert code == 0, out
+    assert "Coverage (wishes served)" in out and "by hand" in out and "Sessions placed: 6 of 6" in out
+    assert "campbot publish --event lgc26 --run 1" in out
+
+    code, out = _run("publish", "--event", "lgc26")
+    assert code == 0, out
+    assert "in the database only" in out
+    grid = published_grid(ctx, event.id)
+    assert grid is not None and grid.number == 1 and not fake.calls
+
+    # with Slack configured, publishing the same version again sends what was not sent
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli")
+    monkeypatch.setenv("CAMPBOT_SLACK_API_URL", fake.url)
+    code, out = _run("publish", "--event", "lgc26", "--run", "1")
+    assert code == 0, out
+    assert out.startswith("Published version 1") and len(fake.calls_to("chat.update")) == 6
+    assert len(fake.calls_to("pins.add")) == 1
+
+    in_r1 = [e.pitch_id for e in grid.entries if e.room_key == "r1" and e.slot_keys[0] in ("t3", "t4", "t5")]
+    code, out = _run("replan", "--event", "lgc26", "--close-room", "r1", "--at", "12:00", "--seconds", "1")
+    assert code == 0, out
+    assert "closed r1 for t3, t4, t5" in out and "Moves: " in out and "frozen slots: t1, t2" in out
+    with session_scope(ctx.engine) as db:
+        room = db.exec(select(Room).where(Room.event_id == event.id, Room.key == "r1")).one()
+        assert room.closed_slots == ["t3", "t4", "t5"]
+        runs = db.exec(select(SolveRun).order_by(SolveRun.id)).all()  # type: ignore[arg-type]
+    assert [r.kind for r in runs] == ["solve", "replan"]
+    assert out.count("moved: ") == len(in_r1)
+
+
+def test_cli_explains_bad_input_without_a_traceback(camp: list[int]) -> None:
+    code, out = _run("replan", "--event", "lgc26", "--seconds", "1")
+    assert code == 2 and "Nothing is published yet" in out and "Traceback" not in out
+    code, out = _run("solve", "--event", "nope")
+    assert code == 2 and "no event 'nope'" in out
+    code, out = _run("replan", "--event", "lgc26", "--close-room", "r99")
+    assert code == 2 and "No room 'r99'" in out
+    code, out = _run("replan", "--event", "lgc26", "--at", "half past")
+    assert code == 2 and "--at" in out
+    code, out = _run("solve", "--event", "lgc26", "--seconds", "0")
+    assert code == 2 and "between 1 and 600 seconds" in out
+    code, out = _run("publish", "--event", "lgc26")
+    assert code == 2 and "no new draft" in out
