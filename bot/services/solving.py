@@ -112,12 +112,18 @@ def start_solve(ctx: AppContext, event_id: int, *, kind: str = "solve", requeste
 
 
 def _running(db: Any, event_id: int, now: datetime) -> SolveRun | None:
-    """A run still within its time (a run whose process died with the bot is stale after that)."""
+    """A run still within its time. One past it died with the bot that ran it (a restart, a
+    crash): it is marked failed here, so its row does not say "running" for ever."""
+    busy = None
     for run in db.exec(select(SolveRun).where(SolveRun.event_id == event_id, SolveRun.status == "running")):
         limit = run.seconds + solver_runner.default_grace(run.seconds) + 30
         if run.started_at + timedelta(seconds=limit) > now:
-            return run
-    return None
+            busy = run
+        else:
+            run.status, run.finished_at = "failed", now
+            run.error = "the bot stopped while this solve was running; it was never finished"
+            db.add(run)
+    return busy
 
 
 def _ago(now: datetime, then: datetime) -> str:

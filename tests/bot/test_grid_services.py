@@ -172,6 +172,21 @@ def test_solve_runs_in_the_background_and_refuses_a_second_one(sctx: AppContext,
     assert "ran over its time" in result.error and result.grid_version_id is None
 
 
+def test_a_run_orphaned_by_a_restart_is_marked_failed_and_does_not_block(sctx: AppContext, event: Event) -> None:
+    assert event.id is not None
+    add_pitch(sctx, event, "A", "U1")
+    with session_scope(sctx.engine) as db:
+        orphan = SolveRun(event_id=event.id, status="running", seconds=5, started_at=at("07:00"))
+        db.add(orphan)
+        db.flush()
+        orphan_id = orphan.id
+    run_id = solving.start_solve(sctx, event.id, seconds=1, background=False)  # the clock says 08:00
+    assert solving.solve_result(sctx, run_id).status == "done"
+    assert orphan_id is not None
+    orphaned = solving.solve_result(sctx, orphan_id)
+    assert orphaned.status == "failed" and "bot stopped" in orphaned.error
+
+
 @pytest.mark.parametrize(("code", "expected"), [
     ("import sys; sys.stderr.write('Traceback: boom\\n'); raise SystemExit(3)", "crashed (exit code 3)"),
     ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "crashed (stopped by signal 9)"),
