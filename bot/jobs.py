@@ -33,6 +33,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -176,7 +177,8 @@ def _event_of(job_id: str) -> int | None:
 
 def _schedule_event(scheduler: BackgroundScheduler, ctx: AppContext, event_id: int) -> list[Item]:
     now = ctx.now()
-    items = [i for i in notifying.plan_items(ctx, event_id) if i.until > now]
+    items = [i for i in notifying.plan_items(ctx, event_id)
+             if i.until > now and not (i.due <= now and notifying.item_done(ctx, i))]
     wanted = {i.job_id for i in items}
     for job in scheduler.get_jobs(jobstore="default"):
         if _event_of(job.id) == event_id and job.id not in wanted:
@@ -211,6 +213,8 @@ class SchedulerHandle:
     tick_seconds: float = 5.0
     use_lease: bool = True
     leader: bool = False
+    resync_seconds: float = 60.0
+    _last_resync: float = 0.0
     _stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lease_valid_until: datetime | None = None
@@ -239,17 +243,25 @@ class SchedulerHandle:
             self._lease_valid_until = now + self.lease_ttl
             if not self.leader:
                 self._take_over()
+            elif time.monotonic() - self._last_resync >= self.resync_seconds:
+                self._resync()
         elif self.leader:
             self.leader = False
             self.scheduler.pause()
 
-    def _take_over(self) -> None:
-        log.info("scheduler %s took the lease; scheduling and running jobs", self.holder)
+    def _resync(self) -> None:
+        """Jobs from the database, for every event: catches changes nobody rescheduled for (an
+        event file re-loaded with new slot times, a voting window moved), within a minute."""
+        self._last_resync = time.monotonic()
         for event_id in notifying._event_ids(self.ctx):
             try:
                 _schedule_event(self.scheduler, self.ctx, event_id)
             except Exception:  # noqa: BLE001 - one broken event must not stop the others' reminders
                 log.exception("could not schedule event %s", event_id)
+
+    def _take_over(self) -> None:
+        log.info("scheduler %s took the lease; scheduling and running jobs", self.holder)
+        self._resync()
         self.leader = True
         self.scheduler.resume()
         self.became_leader.set()

@@ -333,6 +333,13 @@ def plan_items(ctx: AppContext, event_id: int) -> list[Item]:
     return items
 
 
+def item_done(ctx: AppContext, item: Item) -> bool:
+    """True once the item ran to the end (its key is "sent"): no job is needed for it any more."""
+    with session_scope(ctx.engine) as db:
+        status = db.exec(select(SentNotification.status).where(SentNotification.key == item.key)).first()
+    return status == "sent"
+
+
 @dataclass
 class ItemReport:
     """What running an item did, for logs and tests."""

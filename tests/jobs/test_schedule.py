@@ -207,3 +207,15 @@ def test_nothing_is_scheduled_before_a_grid_is_published(jctx: AppContext, camp:
     assert camp.id is not None
     jobs.reschedule_event_jobs(jctx, camp.id)
     assert sorted(_job_table(jctx)) == [f"voting:{camp.id}"]
+
+
+def test_a_finished_item_is_not_scheduled_again(jctx: AppContext, camp: Event, fake_slack: FakeSlack,
+                                                clock: Clock, sender: Sender) -> None:
+    assert camp.id is not None
+    publish_grid(jctx, camp.id, [S("A", "r1", "t3", hosts=["UA"]), S("B", "r2", "t4", hosts=["UB"])])
+    clock.set(local(DAY, "12:52"))
+    jobs.reschedule_event_jobs(jctx, camp.id)
+    assert f"remind:{camp.id}:t3" in _job_table(jctx)  # due, not yet done: it runs as soon as a leader sees it
+    run_due(jctx, sender=sender)
+    jobs.reschedule_event_jobs(jctx, camp.id)
+    assert sorted(_job_table(jctx)) == [f"closing:{camp.id}", f"remind:{camp.id}:t4"]
