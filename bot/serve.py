@@ -70,9 +70,12 @@ def start_scheduler_if_any(ctx: AppContext) -> Callable[[], None] | None:
     start = getattr(jobs, "start_scheduler", None)
     if not callable(start):
         return None
-    scheduler = start(ctx)
-    stop = getattr(scheduler, "shutdown", None)
-    return stop if callable(stop) else None
+    handle = start(ctx)
+    for name in ("stop", "shutdown"):  # bot.jobs.SchedulerHandle.stop hands the lease over
+        stop = getattr(handle, name, None)
+        if callable(stop):
+            return stop
+    return None
 
 
 def run(settings: Settings) -> int:

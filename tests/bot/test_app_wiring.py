@@ -1,0 +1,197 @@
+"""The extension points other modules use, request de-duplication, the organiser role, and
+the settings checks of `campbot serve`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from slack_sdk import WebClient
+
+from bot.app import AppConfigError, build_app, register_optional, request_key
+from bot.context import AppContext
+from bot.listeners import camp_router
+from bot.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand, route, split_args
+from bot.services import organising
+from bot.services.errors import ServiceError
+from bot.services.requests_seen import first_time
+from bot.settings import Settings
+from bot.store.tables import Event
+from bot.web import make_wsgi_app
+from tests.support.fake_slack import FakeSlack
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack().start()
+    organising.clear_cache()
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def client(fake: FakeSlack) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=fake.url)
+
+
+@pytest.fixture
+def scratch_subcommands() -> Iterator[None]:
+    saved = dict(camp_router._registry)
+    yield
+    camp_router._registry.clear()
+    camp_router._registry.update(saved)
+
+
+def body(text: str, user: str = "U0ORGANISE1") -> dict[str, Any]:
+    return {
+        "command": "/camp",
+        "text": text,
+        "user_id": user,
+        "channel_id": "C1",
+        "trigger_id": "t.1",
+        "team_id": "T0CAMP",
+        "response_url": "https://example.invalid/r",
+    }
+
+
+def test_another_module_adds_a_subcommand(
+    ctx: AppContext, event: Event, client: WebClient, scratch_subcommands: None
+) -> None:
+    seen: list[CampRequest] = []
+
+    def pin(ctx: AppContext, req: CampRequest) -> str:
+        seen.append(req)
+        if req.args == ["fail"]:
+            raise ServiceError("No such room; try r1..r7.")
+        return f"pinned {req.args}"
+
+    register_subcommand(CampSubcommand(name="Pin", help="pin a session", handler=pin, usage="pin #N room slot"))
+    reply = route(ctx, event=event, body=body('pin #3 "Main hall" t2'), client=client)
+    assert reply == CampReply("pinned ['#3', 'Main hall', 't2']")
+    assert seen[0].is_organiser and seen[0].text == '#3 "Main hall" t2' and seen[0].trigger_id == "t.1"
+    assert route(ctx, event=event, body=body("pin fail"), client=client) == CampReply("No such room; try r1..r7.")
+    refused = route(ctx, event=event, body=body("pin #3 r1 t1", user="U0ANYONE"), client=client)
+    assert refused is not None and "only the camp's organisers" in refused.text
+    assert len(seen) == 2  # the refused call never reached the handler
+    assert "/camp pin #N room slot" in camp_router.help_text(organiser=True)
+    assert "pin" not in camp_router.help_text(organiser=False)
+
+
+def test_subcommand_names_are_one_word(scratch_subcommands: None) -> None:
+    with pytest.raises(ValueError):
+        register_subcommand(CampSubcommand(name="two words", help="", handler=lambda c, r: None))
+
+
+def test_split_args_handles_phone_quotes() -> None:
+    assert split_args("“Main hall” t2") == ["Main hall", "t2"]
+    assert split_args('unbalanced "quote') == ["unbalanced", '"quote']
+
+
+def test_optional_listener_modules(ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "extra_listeners"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "good.py").write_text("CALLS = []\ndef register(app, ctx):\n    CALLS.append(ctx)\n")
+    (pkg / "broken.py").write_text("import a_module_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = build_app(ctx)
+    assert register_optional(app, ctx, "extra_listeners.good") is True
+    import extra_listeners.good as good  # type: ignore[import-not-found]
+
+    assert [ctx] == good.CALLS
+    assert register_optional(app, ctx, "extra_listeners.absent") is False
+    with pytest.raises(ModuleNotFoundError):  # a bug inside an existing module is not hidden
+        register_optional(app, ctx, "extra_listeners.broken")
+
+
+@pytest.mark.parametrize(
+    ("payload", "key"),
+    [
+        ({"type": "event_callback", "event_id": "Ev1", "event": {}}, "event:Ev1"),
+        ({"command": "/camp", "trigger_id": "123.456"}, "command:123.456"),
+        ({"type": "block_actions", "trigger_id": "9.9", "actions": [{"action_ts": "1.2"}]}, "block_actions:9.9"),
+        ({"type": "block_actions", "actions": [{"action_ts": "1.2", "action_id": "a"}]}, "block_actions:1.2:a"),
+        ({"type": "view_submission", "trigger_id": "7.7"}, "view_submission:7.7"),
+        ({"type": "block_suggestion", "trigger_id": "7.7"}, None),
+        ({"type": "url_verification", "challenge": "x"}, None),
+    ],
+)
+def test_request_keys(payload: dict[str, Any], key: str | None) -> None:
+    assert request_key(payload) == key
+
+
+def test_first_time_is_race_safe(ctx: AppContext) -> None:
+    results: list[bool] = []
+    gate = threading.Barrier(16)
+
+    def go() -> None:
+        gate.wait()
+        results.append(first_time(ctx, "command:same-trigger"))
+
+    threads = [threading.Thread(target=go) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 15 + [True]
+    assert first_time(ctx, "command:other") is True
+
+
+def test_organiser_role(ctx: AppContext, event: Event, client: WebClient, fake: FakeSlack) -> None:
+    assert organising.is_organiser(ctx, event, "U0ORGANISE2", client)
+    assert not organising.is_organiser(ctx, event, "U0ELSE", client)
+    assert not organising.is_organiser(ctx, event, "", client)
+    event.organiser_usergroup = "S0CREW"
+    fake.usergroups["S0CREW"] = ["U0CREW"]
+    assert organising.is_organiser(ctx, event, "U0CREW", client)
+    fake.usergroups["S0CREW"] = []
+    assert organising.is_organiser(ctx, event, "U0CREW", client)  # cached for a minute
+    assert len(fake.calls_to("usergroups.users.list")) == 1
+    organising.clear_cache()
+    fake.fail("usergroups.users.list", error="missing_scope")
+    assert not organising.is_organiser(ctx, event, "U0CREW", client)  # fails closed
+
+
+def test_http_mode_needs_the_signing_secret(ctx: AppContext) -> None:
+    unsigned = ctx.settings.model_copy(update={"slack_signing_secret": None, "mode": "http"})
+    with pytest.raises(AppConfigError, match="SLACK_SIGNING_SECRET"):
+        build_app(AppContext(settings=unsigned, engine=ctx.engine))
+
+
+@pytest.mark.parametrize(
+    ("update", "needle"),
+    [
+        ({"mode": "socket", "slack_app_token": None}, "SLACK_APP_TOKEN"),
+        ({"mode": "http", "slack_signing_secret": None}, "SLACK_SIGNING_SECRET"),
+        ({"slack_bot_token": None}, "SLACK_BOT_TOKEN"),
+    ],
+)
+def test_serve_explains_missing_settings(
+    settings: Settings, update: dict[str, Any], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.serve import run
+
+    assert run(settings.model_copy(update=update)) == 2
+    assert needle in capsys.readouterr().out
+
+
+def test_web_routes(ctx: AppContext, event: Event) -> None:
+    from bot.serve import serve_in_thread
+
+    server, thread = serve_in_thread(make_wsgi_app(ctx))
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        assert requests.get(base + "/healthz", timeout=5).text == "ok"
+        assert requests.get(base + "/slack/events", timeout=5).status_code == 405
+        assert requests.post(base + "/slack/events", data="x", timeout=5).status_code == 401
+        pitches = requests.get(base + "/data/pitches.json", timeout=5)  # the public export app, mounted
+        assert pitches.status_code == 200 and pitches.headers["Content-Type"].startswith("application/json")
+        assert requests.get(base + "/nowhere", timeout=5).status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
