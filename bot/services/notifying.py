@@ -570,17 +570,6 @@ def run_due(ctx: AppContext, now: datetime | None = None, *, sender: Sender | No
     return reports
 
 
-def set_reminders_enabled(ctx: AppContext, event_id: int, slack_user_id: str, enabled: bool) -> bool:
-    """Switch someone's reminder DMs on or off (the App Home toggle); returns the new setting."""
-    from bot.services.people import person_for_slack_user
-
-    with session_scope(ctx.engine) as db:
-        person = person_for_slack_user(db, event_id, slack_user_id)
-        person.reminders_enabled = enabled
-        db.add(person)
-    return enabled
-
-
 def sent_counts(ctx: AppContext, event_id: int) -> dict[str, int]:
     """How many sends of each status an event has (for the organisers' status view and tests)."""
     counts: dict[str, int] = defaultdict(int)

@@ -103,13 +103,6 @@ def publish_grid(ctx: AppContext, event_id: int, sessions: Sequence[S], *, reuse
     return number
 
 
-def set_reminders(ctx: AppContext, event_id: int, user: str, enabled: bool) -> None:
-    with session_scope(ctx.engine) as db:
-        person = db.exec(select(Person).where(Person.event_id == event_id, Person.slack_user_id == user)).one()
-        person.reminders_enabled = enabled
-        db.add(person)
-
-
 def update_event(ctx: AppContext, event_id: int, **values: object) -> None:
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)

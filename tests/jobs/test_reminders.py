@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from bot.context import AppContext
 from bot.services import notifying
+from bot.services.home import set_reminders
 from bot.services.notifying import Sender, run_due
 from bot.store.tables import Event
 from tests.jobs.conftest import DAY
-from tests.jobs.helpers import Clock, S, dm_targets, local, posts, posts_to, publish_grid, set_reminders, text_of
+from tests.jobs.helpers import Clock, S, dm_targets, local, posts, posts_to, publish_grid, text_of
 from tests.support.fake_slack import FakeSlack
 
 ANNOUNCE = "#lgc-announce"
@@ -72,8 +73,8 @@ def test_turning_reminders_off_stops_the_dms_but_not_a_hosts(
         jctx: AppContext, camp: Event, fake_slack: FakeSlack, clock: Clock, sender: Sender) -> None:
     _grid(jctx, camp)
     assert camp.id is not None
-    notifying.set_reminders_enabled(jctx, camp.id, "U01", False)
-    notifying.set_reminders_enabled(jctx, camp.id, "UHOSTA", False)
+    set_reminders(jctx, camp.id, "U01", False)  # the App Home switch's service (bot.services.home)
+    set_reminders(jctx, camp.id, "UHOSTA", False)
     clock.set(local(DAY, "12:51"))
     run_due(jctx, sender=sender)
     assert dm_targets(fake_slack) == ["U02", "U06", "UHOSTA", "UHOSTB"]
