@@ -45,7 +45,6 @@ from bot.services.problem_builder import latest_published
 from bot.slack_client import make_web_client
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, GridVersion, Person, Pitch, PitchHost, SentNotification, Vote
-from bot.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +160,7 @@ def send_once(ctx: AppContext, event_id: int, key: str, kind: str, target: str,
 
 
 def _claim(ctx: AppContext, event_id: int, key: str, kind: str, target: str) -> tuple[str, str]:
-    now = utcnow()
+    now = ctx.now()  # the same clock the reminders' sends use, so claims compare across both
     with session_scope(ctx.engine) as db:
         row = db.exec(select(SentNotification).where(SentNotification.key == key)).first()
         if row is None:
@@ -189,7 +188,7 @@ def _claim(ctx: AppContext, event_id: int, key: str, kind: str, target: str) -> 
 def _finish(ctx: AppContext, key: str, status: str, detail: str) -> None:
     with session_scope(ctx.engine) as db:
         row = db.exec(select(SentNotification).where(SentNotification.key == key)).one()
-        row.status, row.detail, row.sent_at = status, detail[:500], utcnow()
+        row.status, row.detail, row.sent_at = status, detail[:500], ctx.now()
         db.add(row)
 
 
@@ -244,7 +243,33 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
     _reschedule_reminders(ctx, event_id, report)
     if report.failed:
         log.warning("publish of %s v%s: %d sends failed", event.slug, version.number, len(report.failed))
+    else:
+        _mark_complete(ctx, version.id)
     return version, report
+
+
+def _mark_complete(ctx: AppContext, version_id: int) -> None:
+    with session_scope(ctx.engine) as db:
+        row = db.get(GridVersion, version_id)
+        if row is not None and not (row.figures or {}).get("sends_complete"):
+            row.figures = {**(row.figures or {}), "sends_complete": True}
+            db.add(row)
+
+
+def resume_publications(ctx: AppContext, *, client: WebClient | None = None) -> list[PublishReport]:
+    """Finish the sends of every event's current version that a crash, a restart or a Slack
+    outage left unfinished (call at start-up or from a periodic sweep). Idempotent."""
+    reports = []
+    with session_scope(ctx.engine) as db:
+        events = [e.id for e in db.exec(select(Event)) if e.id is not None]
+        todo = []
+        for event_id in events:
+            version = latest_published(db, event_id)
+            if version is not None and version.id is not None and not (version.figures or {}).get("sends_complete"):
+                todo.append((event_id, version.id))
+    for event_id, version_id in todo:
+        reports.append(publish_with_report(ctx, event_id, version_id, actor="resume", client=client)[1])
+    return reports
 
 
 def _bind(fn: Callable[[WebClient, str, str, list[dict[str, Any]]], str], client: WebClient, where: str,

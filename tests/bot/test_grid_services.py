@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -20,7 +19,6 @@ from bot.services.problem_builder import build_problem
 from bot.services.replanning import close_room, host_gone, remaining_slot_keys, start_replan
 from bot.store.db import session_scope
 from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, SolveRun
-from bot.store.types import utcnow
 from scheduler.problem import parse_problem
 from tests.bot.test_grid_helpers import add_pitch, at, make_draft, vote
 from tests.support.fake_slack import FakeSlack
@@ -314,9 +312,9 @@ def test_publish_resumes_after_a_failure_and_a_crash_without_double_sends(sctx: 
     # being sent right now by a second worker
     with session_scope(sctx.engine) as db:
         db.add(SentNotification(event_id=event.id, key=f"card:{ids[0]}:1", kind="card", target="x",
-                                status="claimed", attempts=1, sent_at=utcnow() - timedelta(minutes=10)))
+                                status="claimed", attempts=1, sent_at=at("07:50")))
         db.add(SentNotification(event_id=event.id, key=f"card:{ids[1]}:1", kind="card", target="x",
-                                status="claimed", attempts=1, sent_at=utcnow()))
+                                status="claimed", attempts=1, sent_at=at("07:59")))
     fake.fail("chat.update", error="message_not_found", times=1)
 
     _, first = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
@@ -330,9 +328,12 @@ def test_publish_resumes_after_a_failure_and_a_crash_without_double_sends(sctx: 
         row.status = "sent"
         db.add(row)
 
-    _, second = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
+    (resumed,) = publishing.resume_publications(sctx)  # e.g. at start-up: only the failed card goes
 
-    assert second.sent == [f"card:{ids[0]}:1"] and not second.failed
+    assert resumed.number == 1 and not resumed.failed and resumed.sent == [f"card:{ids[0]}:1"]
+    assert publishing.resume_publications(sctx) == []  # everything is out now
+    _, again = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
+    assert again.sent == [] and not again.failed
     assert len(_announce(fake)) == 1 and len(fake.calls_to("pins.add")) == 1
     assert [c.params["ts"] for c in fake.calls_to("chat.update")].count(f"1600000000.{ids[0]:06d}") == 1
     with session_scope(sctx.engine) as db:

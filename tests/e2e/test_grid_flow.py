@@ -222,3 +222,33 @@ def test_a_hung_or_crashed_solver_leaves_the_app_answering(slack: SlackSender, f
         runs = db.exec(select(SolveRun)).all()
     assert [(r.status, reason in r.error) for r in runs] == [("failed", True)]
     assert replies(fake_slack)[0].startswith("Solving")
+
+
+def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: SlackSender, fake_slack: FakeSlack,
+                                                                   bot: BotServer, event: Event) -> None:
+    assert event.id is not None
+    for i in range(3):
+        create_pitch(bot.ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i}"))
+    assert "Solving" in _ask(slack, fake_slack, "solve 1")
+    first = _preview(fake_slack, 1)
+
+    # a preview forwarded to (or a button forged by) someone else publishes nothing
+    refused = _click_publish(slack, fake_slack, first, user="U0ATTENDEE")
+    assert refused.startswith("Sorry, only the camp's organisers")
+    assert published_grid(bot.ctx, event.id) is None and not _announce(fake_slack)
+
+    # Re-solve from the preview: a new run, a new private preview
+    before = len(fake_slack.calls_to("response_url"))
+    resolve = _button(first, "grid_resolve")
+    assert resolve["value"] == "solve:1"
+    slack.click("grid_resolve", resolve["value"], user_id=ORG, message={"type": "message", "ts": "1.2", "blocks": []})
+    assert "Solving" in str(fake_slack.wait_for("response_url", before + 1)[-1].params["text"])
+    second = _preview(fake_slack, 2)
+    assert _button(second, "grid_publish")["value"] != _button(first, "grid_publish")["value"]
+
+    assert _click_publish(slack, fake_slack, second).startswith("Published version 1")
+    stale = _click_publish(slack, fake_slack, first)
+    assert "out of date" in stale
+    grid = published_grid(bot.ctx, event.id)
+    assert grid is not None and grid.version_id == int(_button(second, "grid_publish")["value"])
+    assert len(_announce(fake_slack)) == 1
