@@ -1,8 +1,10 @@
 """Posting and refreshing pitch cards (used by the listeners after their ack).
 
-Many people vote on a popular pitch at the same moment; each vote ends in a chat.update of
-its card. Updates for one pitch are serialised and each reads the count fresh inside the
-lock, so the last update Slack receives always carries the latest count.
+Many people vote on a popular pitch at the same moment, and Slack rate-limits chat.update.
+Updates of one card are coalesced: while one is in flight, further requests only mark the
+card dirty, and the in-flight updater re-reads the pitch and sends once more when it is done.
+A burst of N votes costs far fewer than N calls, and the last update Slack receives always
+carries the latest count.
 
 `set_placement_provider(fn)` lets the grid code make every refreshed card show its room and
 time once a grid is published: fn(ctx, pitch_id) -> "Main hall, 11:00–11:45" or None.
@@ -26,8 +28,9 @@ log = logging.getLogger(__name__)
 
 PlacementProvider = Callable[[AppContext, int], "str | None"]
 _placement_provider: PlacementProvider | None = None
-_locks: dict[int, threading.Lock] = {}
-_locks_guard = threading.Lock()
+_guard = threading.Lock()
+_in_flight: set[int] = set()  # pitches whose card an updater is sending right now
+_dirty: set[int] = set()  # pitches changed since their in-flight update read them
 
 
 def set_placement_provider(fn: PlacementProvider | None) -> None:
@@ -43,11 +46,6 @@ def _placement(ctx: AppContext, pitch_id: int) -> str | None:
     except Exception:
         log.exception("placement provider failed for pitch %s", pitch_id)
         return None
-
-
-def _lock_for(pitch_id: int) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(pitch_id, threading.Lock())
 
 
 def post_card(ctx: AppContext, client: WebClient, event: Event, card: PitchCard) -> PitchCard:
@@ -68,19 +66,44 @@ def post_card(ctx: AppContext, client: WebClient, event: Event, card: PitchCard)
 
 
 def refresh_card(ctx: AppContext, client: WebClient, event_id: int, pitch_id: int) -> PitchCard | None:
-    """Re-render a pitch's card with its current state (count, edits, withdrawal)."""
-    with _lock_for(pitch_id):
-        card = get_pitch_card(ctx, event_id, pitch_id)
-        if not (card.channel and card.message_ts):
-            return card
-        try:
-            client.chat_update(
-                channel=card.channel,
-                ts=card.message_ts,
-                text=pitch_card_text(card),
-                blocks=pitch_card_blocks(card, placement=_placement(ctx, pitch_id)),
-            )
-        except SlackApiError as exc:
-            log.warning("chat.update of pitch %s failed: %s", pitch_id, exc.response.get("error"))
+    """Re-render a pitch's card with its current state (count, edits, withdrawal).
+
+    Returns the card as sent, or None when another thread's update will carry this change
+    (or the update failed); callers needing the pitch then read it with get_pitch_card."""
+    with _guard:
+        if pitch_id in _in_flight:
+            _dirty.add(pitch_id)
             return None
+        _in_flight.add(pitch_id)
+    sent: PitchCard | None = None
+    try:
+        while True:
+            with _guard:
+                _dirty.discard(pitch_id)
+            sent = _send_card(ctx, client, event_id, pitch_id)
+            with _guard:
+                if pitch_id not in _dirty:
+                    _in_flight.discard(pitch_id)
+                    return sent
+    except BaseException:
+        with _guard:
+            _in_flight.discard(pitch_id)
+            _dirty.discard(pitch_id)
+        raise
+
+
+def _send_card(ctx: AppContext, client: WebClient, event_id: int, pitch_id: int) -> PitchCard | None:
+    card = get_pitch_card(ctx, event_id, pitch_id)
+    if not (card.channel and card.message_ts):
         return card
+    try:
+        client.chat_update(
+            channel=card.channel,
+            ts=card.message_ts,
+            text=pitch_card_text(card),
+            blocks=pitch_card_blocks(card, placement=_placement(ctx, pitch_id)),
+        )
+    except SlackApiError as exc:
+        log.warning("chat.update of pitch %s failed: %s", pitch_id, exc.response.get("error"))
+        return None
+    return card

@@ -39,5 +39,17 @@ def app_home_opened_callback(event: dict[str, Any], client: WebClient, context: 
     publish_home(context, client, str(event.get("user", "")))
 
 
+def app_uninstalled_callback(event: dict[str, Any], context: BoltContext) -> None:
+    """Subscribed in app.yaml; acknowledged so Slack does not retry. Data is kept (organisers
+    export it with campbot export); nothing more is sent to that workspace."""
+    log.warning("campbot was uninstalled from workspace %s", context.team_id)
+
+
+def tokens_revoked_callback(event: dict[str, Any], context: BoltContext) -> None:
+    log.warning("Slack revoked campbot's tokens in workspace %s", context.team_id)
+
+
 def register(app: App, ctx: AppContext) -> None:
     app.event("app_home_opened")(app_home_opened_callback)
+    app.event("app_uninstalled")(app_uninstalled_callback)
+    app.event("tokens_revoked")(tokens_revoked_callback)

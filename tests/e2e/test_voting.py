@@ -115,3 +115,26 @@ def test_slack_429_is_waited_out(slack: SlackSender, fake_slack: FakeSlack, bot:
     fake_slack.wait_for("chat.update", 1)
     bot.settle()
     assert shown_count(card_updates(fake_slack, pid)[-1]) == 1
+
+
+def test_a_burst_of_votes_coalesces_card_updates(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event
+) -> None:
+    import time
+
+    pid, message = pitch(slack, fake_slack, bot)
+
+    def slow_update(params: dict[str, object]) -> dict[str, object]:
+        time.sleep(0.05)  # Slack takes a while (or is pacing us)
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    fake_slack.on("chat.update", slow_update)
+    voters = [f"U0BURST{i:02d}" for i in range(30)]
+    for user in voters:
+        assert slack.click("vote_toggle", str(pid), user_id=user, message=message).status == 200
+    fake_slack.wait_for("response_url", len(voters))
+    bot.settle()
+    updates = card_updates(fake_slack, pid)
+    assert _votes(bot, pid) == 30
+    assert shown_count(updates[-1]) == 30  # the last word is the true count
+    assert len(updates) < 30  # and the burst did not cost one call per vote
