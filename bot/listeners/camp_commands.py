@@ -12,6 +12,8 @@ voted for both counts once, paper votes add up).
 
 from __future__ import annotations
 
+from slack_sdk.errors import SlackApiError
+
 from bot.blocks.camp import merged_text, paper_added_text, status_text
 from bot.blocks.pitch_modal import paper_modal
 from bot.context import AppContext
@@ -23,6 +25,7 @@ from bot.services.pitching import (
     PAPER_USAGE,
     InvalidPitch,
     add_paper_pitch,
+    list_pitches,
     merge_pitches,
     parse_paper_command,
     parse_pitch_ref,
@@ -57,8 +60,28 @@ def paper_subcommand(ctx: AppContext, req: CampRequest) -> CampReply | None:
         raise ServiceError(
             "Nothing was added: " + " ".join(exc.errors.values()) + f" Use: `/camp {PAPER_USAGE}`"
         ) from None
-    post_card(ctx, req.client, req.event, card)
+    try:
+        post_card(ctx, req.client, req.event, card)
+    except SlackApiError as exc:
+        return CampReply(
+            paper_added_text(card) + f" Its card could not be posted ({exc.response.get('error')}); "
+            "try `/camp cards` once the pitches channel is fixed."
+        )
     return CampReply(paper_added_text(card))
+
+
+def cards_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
+    """Post cards for active pitches that have none yet (imported from a file, or a post that
+    failed), so people can vote for them in Slack."""
+    assert req.event.id is not None
+    missing = [c for c in list_pitches(ctx, req.event.id) if not c.message_ts]
+    posted = 0
+    for card in missing:
+        if post_card(ctx, req.client, req.event, card).message_ts:
+            posted += 1
+    if not missing:
+        return CampReply("Every active pitch already has its card in the pitches channel.")
+    return CampReply(f"Posted {posted} of {len(missing)} missing pitch cards.")
 
 
 def merge_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
@@ -79,6 +102,7 @@ for _sub in (
     CampSubcommand(
         "paper", "add a pitch for someone not on Slack (no text: open a form)", paper_subcommand, True, PAPER_USAGE
     ),
+    CampSubcommand("cards", "post cards for pitches that have none (imported ones)", cards_subcommand, True, "cards"),
     CampSubcommand(
         "merge", "merge duplicate pitch A into B (votes move, counted once)", merge_subcommand, True, "merge A B"
     ),

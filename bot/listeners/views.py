@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.pitch_modal import (
     CALLBACK_ID,
@@ -64,7 +65,16 @@ def pitch_submit_callback(
         if pitch_id:
             refresh_card(ctx, client, event.id, card.id)  # type: ignore[arg-type]
             return
-        posted = post_card(ctx, client, event, card)
+        try:
+            posted = post_card(ctx, client, event, card)
+        except SlackApiError as exc:
+            log.warning("posting the card of pitch %s failed: %s", card.id, exc.response.get("error"))
+            client.chat_postMessage(
+                channel=user,
+                text=f"Your pitch *{escape(card.title)}* (#{card.id}) is saved, but I couldn't post its card "
+                f"in the pitches channel just now. The organisers can post it with `/camp cards`.",
+            )
+            return
         where = f" in <#{posted.channel}>" if posted.channel else ""
         client.chat_postMessage(
             channel=user,

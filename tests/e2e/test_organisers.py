@@ -153,3 +153,40 @@ def test_merge_moves_votes_once(slack: SlackSender, fake_slack: FakeSlack, bot: 
     slack.click("vote_toggle", str(b), user_id="U0BOTH", message=msg_b)
     fake_slack.wait_for("response_url", 6)
     assert "0 of 10" in replies(fake_slack)[-1]
+
+
+def test_cards_for_imported_pitches(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event) -> None:
+    from pathlib import Path
+
+    from bot.services.importing import import_pitches, read_pitch_file
+
+    assert event.id is not None
+    spec = read_pitch_file(Path(__file__).resolve().parents[2] / "examples" / "localgovcamp-pitches.yaml")
+    result = import_pitches(bot.ctx, event.id, spec, with_votes=False)
+    slack.command("/camp", "cards", user_id=ORG)
+    fake_slack.wait_for("response_url")
+    bot.settle()
+    assert f"Posted {result.pitches} of {result.pitches}" in replies(fake_slack)[-1]
+    assert len(card_posts(fake_slack)) == result.pitches
+    slack.command("/camp", "cards", user_id=ORG)  # nothing missing now
+    fake_slack.wait_for("response_url", 2)
+    assert "already has its card" in replies(fake_slack)[-1]
+    assert len(card_posts(fake_slack)) == result.pitches
+
+
+def test_card_post_failure_keeps_the_pitch_and_says_so(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
+) -> None:
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    slack.command("/pitch", user_id="U0HOST1")
+    view = fake_slack.wait_for("views.open")[0].params["view"]
+    assert slack.submit_view(view, {"title": "Kept anyway"}, user_id="U0HOST1").status == 200
+    dm = fake_slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == "U0HOST1")[0]
+    assert "is saved" in dm.params["text"] and "/camp cards" in dm.params["text"]
+    bot.settle()
+    with session_scope(bot.ctx.engine) as db:
+        kept = db.exec(select(Pitch)).one()
+    assert kept.title == "Kept anyway" and kept.message_ts is None
+    slack.command("/camp", "cards", user_id=ORG)
+    fake_slack.wait_for("response_url")
+    assert "Posted 1 of 1" in replies(fake_slack)[-1]
