@@ -52,7 +52,7 @@ class ViewSession:
     hosts: tuple[str, ...] = ()  # display names only, never Slack ids
     description: str = ""
     format: str = "discussion"
-    needs: tuple[str, ...] = ()  # step_free, projector, hearing_loop, quiet_room
+    needs: tuple[str, ...] = ()  # step_free, projector, hearing_loop, quiet, whiteboard (bot.event_file.FEATURES)
     tags: tuple[str, ...] = ()
     interested: int = 0
 
@@ -97,7 +97,8 @@ NEED_LABELS: dict[str, str] = {
     "step_free": "Step-free access",
     "projector": "Projector",
     "hearing_loop": "Hearing loop",
-    "quiet_room": "Quiet room",
+    "quiet": "Quiet room",
+    "whiteboard": "Whiteboard",
 }
 
 

@@ -51,7 +51,8 @@ NEED_ICONS: dict[str, str] = {
     "step_free": "\u267f",  # wheelchair symbol
     "projector": "\u25a3",  # a framed screen
     "hearing_loop": "T",  # loop signs show a "T" (the hearing aid's T setting)
-    "quiet_room": "\u263e",  # crescent moon
+    "quiet": "\u263e",  # crescent moon
+    "whiteboard": "\u25a1",  # a blank board
 }
 
 

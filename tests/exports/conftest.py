@@ -28,7 +28,7 @@ ROOMS = (
     ViewRoom("r3", "Room 3", 30, ("step_free",)),
     ViewRoom("r4", "Boardroom", 20, ("projector",)),
     ViewRoom("r5", "Room 5", 25),
-    ViewRoom("r6", "Quiet Room", 12, ("quiet_room", "step_free")),
+    ViewRoom("r6", "Quiet Room", 12, ("quiet", "step_free")),
     ViewRoom("r7", "Café", 30, ("step_free",)),
 )
 
@@ -63,7 +63,7 @@ SESSIONS = (
     ViewSession("p4", "<!channel> free pizza in the foyer", "r4", ("s1",), ("Pat",), interested=9),
     ViewSession("p5", '=HYPERLINK("http://evil.example","click")', "r5", ("s1",), ("Eve",), interested=1),
     ViewSession(
-        "p6", 'Tea & "biscuits": a <b>bold</b> claim', "r6", ("s1",), ("Kim Lee",), needs=("quiet_room",), interested=7
+        "p6", 'Tea & "biscuits": a <b>bold</b> claim', "r6", ("s1",), ("Kim Lee",), needs=("quiet",), interested=7
     ),
     ViewSession(
         "p8",
@@ -100,7 +100,7 @@ SESSIONS = (
         needs=("projector",),
         interested=14,
     ),
-    ViewSession("p16", "Mental health at work", "r6", ("s3",), ("Ash Kaur",), needs=("quiet_room",), interested=10),
+    ViewSession("p16", "Mental health at work", "r6", ("s3",), ("Ash Kaur",), needs=("quiet",), interested=10),
     ViewSession("p17", "Content design clinic", "r1", ("s4",), ("Fran Miles",), interested=40),
     ViewSession(
         "p7",
