@@ -25,14 +25,29 @@ handler never runs), runs the handler and sends its reply privately through the
 response_url. A `CampReply(in_channel=True)` is shown to the channel instead. Return None
 when the handler answered by itself (e.g. opened a modal with req.trigger_id).
 
-How to add a button/menu action: in your module's `register(app, ctx)`::
+How to add a button/menu action: a module-level callback, bound in your `register(app, ctx)`::
+
+    from slack_bolt import Ack, App, BoltContext
+    from slack_sdk import WebClient
+    from bot.listeners.common import after_ack, app_context, event_for, tell, user_id_of
 
     def publish_callback(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()                                   # at once, before any slow work
-        ctx = app_context(context)              # bot.listeners.common
-        event = event_for(context)
-        after_ack(client, body, lambda: ...)    # ServiceError -> told to the person
-    app.action("grid_publish")(publish_callback)
+
+        def work() -> None:                     # runs after the ack, on Bolt's worker thread
+            ctx, event = app_context(context), event_for(context)   # event by the request's team
+            value = body["actions"][0]["value"]
+            ...                                 # check the role: services.organising.is_organiser
+            tell(client, body, "Published.")    # private reply (response_url / ephemeral / DM)
+
+        after_ack(client, body, work)           # ServiceError -> its message told to the person;
+                                                # anything else -> logged, and a polite sorry
+
+    def register(app: App, ctx: AppContext) -> None:
+        app.action("grid_publish")(publish_callback)
+
+Build buttons with bot.blocks.common.button(...); escape user text with bot.escape.escape.
+For a modal, `app.view("<callback_id>")(...)` and ack(response_action="errors", errors={block_id: msg}).
 
 Interactive requests are de-duplicated before any listener runs (see bot.app), so a
 replayed click does not run your callback twice.
