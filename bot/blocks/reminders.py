@@ -116,7 +116,7 @@ def up_next_post(*, event_name: str, slot_start: datetime, timezone: str, sessio
                  grid_url: str = "") -> Message:
     """The channel post N minutes before a slot: what starts, where."""
     at = hhmm(slot_start, timezone)
-    lines = [_session_line(s, timezone) for s in sorted(sessions, key=lambda s: (s.room, s.title))]
+    lines = [_session_line(s, timezone) for s in sessions]  # in the caller's (room) order
     blocks = [_header(f"Up next at {at}"), *_sections(lines)]
     if grid_url:
         blocks.append(_context(f"{escape(event_name)} · <{escape(grid_url)}|the whole grid>"))
@@ -167,7 +167,7 @@ def voting_closing_post(*, event_name: str, closes_at: datetime, timezone: str, 
 def closing_post(*, event_name: str, timezone: str, sessions: Sequence[SessionLine], hashtag: str = "") -> Message:
     """After the last slot: thanks, and where each session's notes go."""
     lines = [_session_line(s, timezone, with_time=True, with_notes=True)
-             for s in sorted(sessions, key=lambda s: (s.start, s.room))]
+             for s in sorted(sessions, key=lambda s: s.start)]  # stable: rooms stay in the caller's order
     tag = f" Tag posts with {escape(hashtag)}." if hashtag else ""
     blocks = [
         _header(f"That's a wrap: thank you for coming to {event_name}"),
