@@ -95,7 +95,8 @@ def withdraw_confirm_callback(ack: Ack, body: dict[str, Any], client: WebClient,
         pitch_id = _pitch_id(str(_action(body).get("value", "")))
         card = withdraw_pitch(ctx, event.id, pitch_id, user_id_of(body))
         refresh_card(ctx, client, event.id, pitch_id)
-        tell(client, body, f"Withdrawn: *{escape(card.title)}*. Its votes are kept for the record.")
+        # replaces the private "are you sure?" message the button was in
+        tell(client, body, f"Withdrawn: *{escape(card.title)}*. Its votes are kept for the record.", replace=True)
 
     after_ack(client, body, work)
 

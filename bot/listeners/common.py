@@ -56,7 +56,14 @@ def user_id_of(body: dict[str, Any]) -> str:
     return str(user or "")
 
 
-def tell(client: WebClient, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+def tell(
+    client: WebClient,
+    body: dict[str, Any],
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    *,
+    replace: bool = False,
+) -> None:
     """Answer only the person who acted: through the response_url when there is one (works in
     any channel, even ones the bot is not in), else an ephemeral message, else a DM."""
     user = user_id_of(body)
@@ -66,7 +73,7 @@ def tell(client: WebClient, body: dict[str, Any], text: str, blocks: list[dict[s
             from slack_sdk.webhook import WebhookClient
 
             hook = WebhookClient(response_url, timeout=10, retry_handlers=client.retry_handlers)
-            resp = hook.send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+            resp = hook.send(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
             if resp.status_code < 300:
                 return
             log.warning("response_url answered %s; falling back to a direct message", resp.status_code)

@@ -112,7 +112,8 @@ def test_withdraw_keeps_votes_and_leaves_the_solve(
     button = confirm.params["blocks"][1]["elements"][0]
     assert button["action_id"] == "pitch_withdraw_confirm" and button["confirm"]
     slack.click("pitch_withdraw_confirm", button["value"], user_id="U0HOST1", message=message)
-    fake_slack.wait_for("response_url", 3)
+    done = fake_slack.wait_for("response_url", 3)[-1].params
+    assert done["text"].startswith("Withdrawn") and done["replace_original"] is True  # replaces "are you sure?"
     bot.settle()
     last = card_updates(fake_slack, pid)[-1]
     assert "withdrawn" in str(last.params["blocks"]) and "vote_toggle" not in str(last.params["blocks"])
