@@ -190,3 +190,15 @@ def test_card_post_failure_keeps_the_pitch_and_says_so(
     slack.command("/camp", "cards", user_id=ORG)
     fake_slack.wait_for("response_url")
     assert "Posted 1 of 1" in replies(fake_slack)[-1]
+
+
+def test_organiser_input_is_escaped_too(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
+) -> None:
+    slack.command("/camp", 'paper "<!channel> party" by <@U0BOSS> & <http://x|y> votes 1', user_id=ORG)
+    fake_slack.wait_for("response_url")
+    fake_slack.wait_for("chat.postMessage")
+    bot.settle()
+    for text in (replies(fake_slack)[-1], str(card_posts(fake_slack)[-1].params)):
+        assert "<!channel>" not in text and "<@U0BOSS>" not in text and "<http://x|y>" not in text
+        assert "&lt;!channel&gt; party" in text

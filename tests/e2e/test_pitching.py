@@ -151,3 +151,17 @@ def test_card_count_after_votes(slack: SlackSender, fake_slack: FakeSlack, bot: 
     bot.settle()
     assert shown_count(card_updates(fake_slack, pid)[-1]) == 3
     assert "U0A" not in str(card_updates(fake_slack, pid)[-1].params)  # anonymous in public
+
+
+def test_forged_edit_submission_by_a_stranger_changes_nothing(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
+) -> None:
+    pid, message = pitch(slack, fake_slack, bot, user_id="U0HOST1", title="Original")
+    slack.choose("pitch_menu", f"edit:{pid}", user_id="U0HOST1", message=message)
+    edit_view = fake_slack.wait_for("views.open", 2)[-1].params["view"]
+    sent = slack.submit_view(edit_view, {"title": "Hijacked"}, user_id="U0STRANGER")
+    assert sent.json()["response_action"] == "errors" and "hosts" in sent.json()["errors"]["title"]
+    bot.settle()
+    assert event.id is not None
+    assert get_pitch_card(bot.ctx, event.id, pid).title == "Original"
+    assert card_updates(fake_slack, pid) == []
