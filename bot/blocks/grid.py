@@ -86,7 +86,8 @@ def _pack(header: str, sections: list[str], footer: str) -> list[Blocks]:
     out: list[Blocks] = []
     for i, part in enumerate(parts, 1):
         suffix = f" (part {i} of {total})" if total > 1 else ""
-        blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": truncate(header + suffix, 150)}}]
+        blocks: Blocks = [{"type": "header", "text": {"type": "plain_text",
+                                                      "text": truncate(header, 150 - len(suffix)) + suffix}}]
         blocks += part
         if i == total and footer:
             blocks.append(_context(footer))
@@ -97,7 +98,7 @@ def _pack(header: str, sections: list[str], footer: str) -> list[Blocks]:
 def grid_messages(grid: ResolvedGrid, *, changelog_hint: bool = False) -> list[tuple[str, Blocks]]:
     """The announcement of published version N: [(fallback text, blocks), ...] in posting order."""
     number = grid.number or 0
-    header = f"{grid.event_name}: the grid (version {number})"
+    header = f"{escape(grid.event_name)}: the grid (version {number})"
     footer = f"Version {number}. " + ("What changed is in the next message. " if changelog_hint else "") + \
         "Your own sessions are on the App Home."
     parts = _pack(header, slot_sections(grid), footer)

@@ -68,6 +68,9 @@ def preview_blocks(grid: ResolvedGrid, figures: dict[str, Any], *, changes: list
         header(f"Draft grid from a {WHAT.get(kind, kind)} (not published)"),
         section("\n".join(f"• {line}" for line in figures_lines(figures))),
     ]
+    if kind == "solve" and figures.get("based_on"):
+        blocks.append(context(":warning: This is a fresh solve, not a re-plan: sessions may move a lot and "
+                              "everyone affected gets a DM. On the day, `/camp replan` keeps moves to a minimum."))
     if kind == "replan" or changes:
         based = figures.get("based_on")
         lines = [f"• {escape(c)}" for c in changes] or ["• nothing moves"]
