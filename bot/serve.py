@@ -90,6 +90,7 @@ def run(settings: Settings) -> int:
     from bot.app import build_app
     from bot.services.errors import NotFound
     from bot.services.events import get_event
+    from bot.services.requests_seen import forget_old
 
     ctx = build_context(settings)
     try:
@@ -98,6 +99,7 @@ def run(settings: Settings) -> int:
         print(f"error: {exc}")
         return 2
     bolt_app = build_app(ctx)
+    forget_old(ctx)  # replay keys older than any signature window
     stop_scheduler = start_scheduler_if_any(ctx)
     try:
         if settings.mode == Mode.socket:

@@ -5,7 +5,9 @@
     anything else        -> the public grid/export app once `mount_exports` wires it, else 404
 
 It is plain WSGI so `campbot serve --mode http` can run it in a threaded wsgiref server
-and a deployment can run it under gunicorn (`bot.web:application` after `configure`).
+and a deployment can run it under gunicorn: `gunicorn --threads 8 'bot.web:create_app()'`
+(settings from the environment as for `campbot serve`; the reminder scheduler is started
+by `campbot serve` only, so run one of those too, or rely on its lease to pick a leader).
 """
 
 from __future__ import annotations
@@ -112,3 +114,12 @@ def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
     web = CampbotWeb(ctx, bolt_app)
     mount_exports(web, ctx)
     return web
+
+
+def create_app() -> CampbotWeb:
+    """WSGI app factory for gunicorn and friends: settings from the environment."""
+    from bot.context import build_context
+    from bot.settings import Mode, load_settings
+
+    settings = load_settings(mode=Mode.http)
+    return make_wsgi_app(build_context(settings))

@@ -195,3 +195,25 @@ def test_web_routes(ctx: AppContext, event: Event) -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_create_app_for_gunicorn(settings: Settings, event: Event, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.web import CampbotWeb, create_app
+
+    monkeypatch.setenv("CAMPBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    web = create_app()
+    assert isinstance(web, CampbotWeb) and web.fallback is not None
+    web.ctx.engine.dispose()
+
+
+def test_old_replay_keys_are_forgotten(ctx: AppContext) -> None:
+    from datetime import timedelta
+
+    from bot.services.requests_seen import forget_old
+
+    assert first_time(ctx, "k1")
+    later = ctx.now() + timedelta(days=3)
+    assert forget_old(AppContext(settings=ctx.settings, engine=ctx.engine, clock=lambda: later)) == 1
+    assert first_time(ctx, "k1")
