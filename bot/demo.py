@@ -1,61 +1,230 @@
-"""`campbot demo`: the example camp, end to end, with no Slack account.
+"""`campbot demo`: the whole camp day on the bundled example, with no Slack account.
 
-For now it loads the bundled camp into a fresh SQLite file and prints what is there;
-the full simulated day grows here as the features land.
+The demo is the real product on a fast clock: a fresh SQLite file, the example event, the
+services the Slack commands call, the real solver in a subprocess, and the real Slack Web API
+client talking to a local stand-in of Slack (bot.local_slack) that prints what would be
+posted. Nothing here is simulated except the attendees and the passing of time.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import select
 
-from bot.context import build_context
+from bot.context import AppContext
+from bot.demo_printer import describe
 from bot.event_file import read_event_file
+from bot.local_slack import Call, LocalSlack
+from bot.services import exporting, organising, publishing, replanning, solving
+from bot.services.errors import ServiceError
 from bot.services.events import load_event
 from bot.services.importing import import_pitches, read_pitch_file
+from bot.services.notifying import run_due
+from bot.services.voting import toggle_vote
 from bot.settings import load_settings
-from bot.store.db import session_scope
-from bot.store.tables import Pitch, Room, Slot, Vote
+from bot.store.db import make_engine, session_scope
+from bot.store.migrate import upgrade
+from bot.store.tables import Event, Pitch
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ORGANISER = "U0ORGANISE1"
+DM_SAMPLE = 2  # direct messages shown in full per round; the rest are counted
+
+
+@dataclass
+class DemoClock:
+    """The camp's clock, moved forward by the story rather than by the wall."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set_local(self, zone: ZoneInfo, hhmm: str) -> None:
+        hh, mm = (int(x) for x in hhmm.split(":"))
+        self.now = self.now.astimezone(zone).replace(hour=hh, minute=mm, second=0, microsecond=0)
+
+
+class SlackPrinter:
+    """Prints channel posts in full and keeps direct messages to a sample and a count."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.dms = 0
+        self.methods: Counter[str] = Counter()
+
+    def __call__(self, call: Call) -> None:
+        self.methods[call.method] += 1
+        text = describe(call)
+        if text is None:
+            return
+        channel = str(call.params.get("channel", ""))
+        if channel.startswith(("U", "D")) and call.method == "chat.postMessage":
+            self.dms += 1
+            if self.dms > DM_SAMPLE:
+                return
+            text = text.replace("→", "→ DM to", 1)
+        self.console.print(text, markup=False, highlight=False)
+
+    def round_done(self) -> None:
+        if self.dms > DM_SAMPLE:
+            self.console.print(f"    … and {self.dms - DM_SAMPLE} more direct messages like these",
+                               style="dim")
+        self.dms = 0
+
+
+def _progress_notifier(progress: Progress, task: Any) -> solving.SolveNotifier:
+    class Notifier:
+        def started(self, run_id: int) -> None:
+            progress.update(task, description=f"solve #{run_id} starting")
+
+        def progress(self, run_id: int, fraction: float, note: str) -> None:
+            progress.update(task, completed=fraction * 100, description=note[:60])
+
+        def finished(self, run_id: int) -> None:
+            progress.update(task, completed=100, description="done")
+
+    return Notifier()
+
+
+def _solve(ctx: AppContext, event_id: int, console: Console, *, kind: str, seconds: float) -> int:
+    """Run a solve or re-plan with a progress bar; returns the draft GridVersion id."""
+    columns = (TextColumn("{task.description:<60}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("starting", total=100)
+        run_id = solving.start_solve(ctx, event_id, kind=kind, requested_by=ORGANISER, seconds=seconds,
+                                     notifier=_progress_notifier(progress, task), background=False)
+    result = solving.solve_result(ctx, run_id)
+    if result.status != "done" or result.grid_version_id is None:
+        raise ServiceError(f"the {kind} failed: {result.error}")
+    from bot.blocks.preview import figures_lines
+
+    console.print("[bold]Private preview for the organisers[/bold]")
+    for line in figures_lines(result.figures):
+        console.print("    " + line, markup=False, highlight=False)
+    for x in result.figures.get("left_out") or []:
+        console.print(f"    left out: {x['title']}: {x['reason']}", markup=False, highlight=False)
+    return result.grid_version_id
+
+
+def _vote_like_the_simulated_camp(ctx: AppContext, event_id: int, votes: dict[str, list[str]],
+                                  ids: dict[str, int], console: Console) -> int:
+    """Each simulated attendee clicks "I'm interested" on their pitches, in a shuffled order."""
+    clicks = [(voter, pid) for voter, pitches in votes.items() for pid in pitches]
+    random.Random(2026).shuffle(clicks)
+    people = {voter: f"U0DEMO{n:04d}" for n, voter in enumerate(sorted(votes))}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=console) as progress:
+        task = progress.add_task("attendees clicking I'm interested", total=len(clicks))
+        for voter, pid in clicks:
+            toggle_vote(ctx, event_id, people[voter], ids[pid], want=True)
+            progress.advance(task)
+    return len(clicks)
 
 
 def run_demo(*, out_dir: Path, solve_seconds: float, console: Console) -> int:
+    began = time.monotonic()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # job-store bookkeeping is not the story
     out_dir.mkdir(parents=True, exist_ok=True)
     db_file = out_dir / "demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    ctx = build_context(load_settings(database_url=f"sqlite:///{db_file}"))
+    printer = SlackPrinter(console)
+    slack = LocalSlack(listener=printer).start()
+    try:
+        settings = load_settings(database_url=f"sqlite:///{db_file}", slack_api_url=slack.url,
+                                 slack_bot_token="xoxb-demo", slack_signing_secret="demo", solve_seconds=solve_seconds)
+        spec = read_event_file(EXAMPLES / "localgovcamp.yaml")
+        zone = ZoneInfo(spec.event.timezone)
+        assert spec.event.date is not None
+        clock = DemoClock(datetime(spec.event.date.year, spec.event.date.month, spec.event.date.day, 8, 30,
+                                   tzinfo=zone))
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        ctx = AppContext(settings=settings, engine=engine, clock=clock)
+        return _the_day(ctx, clock, zone, printer, console, out_dir, solve_seconds, began)
+    finally:
+        slack.stop()
+
+
+def _step(console: Console, clock: DemoClock, zone: ZoneInfo, title: str) -> None:
+    console.rule(f"[bold]{clock.now.astimezone(zone):%H:%M}[/bold]  {title}")
+
+
+def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPrinter, console: Console,
+             out_dir: Path, solve_seconds: float, began: float) -> int:
     event = load_event(ctx, read_event_file(EXAMPLES / "localgovcamp.yaml"), actor="demo")
     assert event.id is not None
-    imported = import_pitches(ctx, event.id, read_pitch_file(EXAMPLES / "localgovcamp-pitches.yaml"), actor="demo")
-    console.rule(f"[bold]{event.name}[/bold]")
-    with session_scope(ctx.engine) as db:
-        rooms = db.exec(select(Room).where(Room.event_id == event.id).order_by(Room.position)).all()
-        slots = db.exec(select(Slot).where(Slot.event_id == event.id).order_by(Slot.position)).all()
-        pitches = db.exec(select(Pitch).where(Pitch.event_id == event.id)).all()
-        votes = db.exec(select(Vote).where(Vote.event_id == event.id)).all()
-    table = Table(title="Rooms")
-    for col in ("id", "name", "seats", "features"):
-        table.add_column(col)
-    for r in rooms:
-        table.add_row(r.key, r.name, str(r.capacity), ", ".join(r.features))
-    console.print(table)
-    from zoneinfo import ZoneInfo
+    event_id = event.id
+    _step(console, clock, zone, f"{event.name}: the event is set up (7 rooms, 5 slots)")
+    console.print(organising.set_voting(ctx, event_id, open_=True, actor=ORGANISER).note)
 
-    zone = ZoneInfo(event.timezone)
-    console.print("Slots: " + ", ".join(
-        f"{s.key} {s.start.astimezone(zone):%H:%M}-{s.end.astimezone(zone):%H:%M} ({s.block})" for s in slots))
-    counts: dict[int, int] = {}
-    for v in votes:
-        counts[v.pitch_id] = counts.get(v.pitch_id, 0) + 1
-    table = Table(title=f"{imported.pitches} pitches, {imported.votes} votes")
-    for col in ("pitch", "format", "len", "interested"):
-        table.add_column(col)
-    for p in sorted(pitches, key=lambda p: -counts.get(p.id or 0, 0)):
-        table.add_row(p.title, p.format, str(p.length), str(counts.get(p.id or 0, 0) + p.paper_votes))
-    console.print(table)
+    _step(console, clock, zone, "pitches arrive and attendees vote")
+    pitch_file = read_pitch_file(EXAMPLES / "localgovcamp-pitches.yaml")
+    imported = import_pitches(ctx, event_id, pitch_file, with_votes=False, actor="demo")
+    console.print(f"{imported.pitches} pitches pitched (the example camp's, hosts not on Slack)")
+    clicks = _vote_like_the_simulated_camp(ctx, event_id, pitch_file.votes, imported.pitch_ids, console)
+    console.print(f"{clicks} votes from {len(pitch_file.votes)} attendees")
+
+    clock.set_local(zone, "09:35")
+    _step(console, clock, zone, "scheduled posts that are due")
+    run_due(ctx)
+    printer.round_done()
+
+    clock.set_local(zone, "09:46")
+    _step(console, clock, zone, "voting closes; the organisers solve")
+    console.print(organising.set_voting(ctx, event_id, open_=False, actor=ORGANISER).note)
+    draft = _solve(ctx, event_id, console, kind="solve", seconds=solve_seconds)
+
+    _step(console, clock, zone, "the organisers publish version 1")
+    publishing.publish(ctx, event_id, draft, actor=ORGANISER)
+    printer.round_done()
+
+    clock.set_local(zone, "09:50")
+    _step(console, clock, zone, "reminders: 10 minutes before the first slot")
+    run_due(ctx)
+    printer.round_done()
+
+    clock.set_local(zone, "12:20")
+    _step(console, clock, zone, "after lunch the Main hall is lost (a leak); the organisers re-plan")
+    closed = replanning.close_room(ctx, event_id, "r1", actor=ORGANISER)
+    console.print(f"Main hall closed for {', '.join(closed)}")
+    draft = _solve(ctx, event_id, console, kind="replan", seconds=solve_seconds)
+
+    _step(console, clock, zone, "the organisers publish version 2: changelog, and DMs to those affected")
+    publishing.publish(ctx, event_id, draft, actor=ORGANISER)
+    printer.round_done()
+
+    clock.set_local(zone, "12:50")
+    _step(console, clock, zone, "reminders for the first afternoon slot")
+    run_due(ctx)
+    printer.round_done()
+
+    clock.set_local(zone, "15:50")
+    _step(console, clock, zone, "the last slot is over")
+    run_due(ctx)
+    printer.round_done()
+
+    written = exporting.export_files(ctx, event_id, out_dir, ["html", "ical", "csv", "json", "frab"])
+    _step(console, clock, zone, "the grid off Slack")
+    for path in written:
+        console.print(f"wrote {path}")
+    with session_scope(ctx.engine) as db:
+        event_row = db.get(Event, event_id)
+        active = len(db.exec(select(Pitch).where(Pitch.event_id == event_id, Pitch.status == "active")).all())
+    assert event_row is not None
+    calls = ", ".join(f"{n} {m}" for m, n in sorted(printer.methods.items()))
+    console.print(f"{active} pitches; Slack calls made: {calls}")
+    console.print(f"demo finished in {time.monotonic() - began:.0f} s")
     return 0
