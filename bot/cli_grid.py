@@ -68,7 +68,41 @@ def _print_result(ctx: Any, run_id: int, slug: str) -> int:
     return 0
 
 
+EventOpt = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event).")
+DbOpt = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL.")
+
+
 def register(app: typer.Typer) -> None:
+    from bot.services import solving
+
+    @app.command()
+    def pin(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
+            places: list[str] = typer.Argument(None, help="A room (r3 or its name) and/or a slot (t2 or 11:00)."),
+            event: str = EventOpt, database_url: str = DbOpt) -> None:
+        """Pin a pitch to a room and/or a slot; the next solve keeps it there."""
+        _pitch_command(event, database_url, lambda ctx, eid: solving.pin_pitch(ctx, eid, pitch, places or [],
+                                                                               actor="cli"))
+
+    @app.command()
+    def unpin(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
+              event: str = EventOpt, database_url: str = DbOpt) -> None:
+        """Let the solver place a pinned pitch freely again."""
+        _pitch_command(event, database_url, lambda ctx, eid: solving.unpin_pitch(ctx, eid, pitch, actor="cli"))
+
+    @app.command()
+    def exclude(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
+                event: str = EventOpt, database_url: str = DbOpt) -> None:
+        """Leave a pitch out of the next solves."""
+        _pitch_command(event, database_url,
+                       lambda ctx, eid: solving.set_excluded(ctx, eid, pitch, True, actor="cli"))
+
+    @app.command()
+    def include(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
+                event: str = EventOpt, database_url: str = DbOpt) -> None:
+        """Take an excluded pitch back into the next solves."""
+        _pitch_command(event, database_url,
+                       lambda ctx, eid: solving.set_excluded(ctx, eid, pitch, False, actor="cli"))
+
     @app.command()
     def solve(
         problem: Path = typer.Option(None, "--problem", help="Solve a campbot.problem/1 JSON file (no database)."),
@@ -157,6 +191,17 @@ def register(app: typer.Typer) -> None:
             return _solve_event(ctx, event, seconds, kind="replan", at=when)
 
         raise typer.Exit(with_context(database_url, go))
+
+
+def _pitch_command(event: str | None, database_url: str | None, action: Any) -> None:
+    from bot.cli import out, with_context
+    from bot.services.events import get_event
+
+    def go(ctx: Any) -> None:
+        ev = get_event(ctx, event)
+        out.print(action(ctx, ev.id), markup=False, highlight=False)
+
+    with_context(database_url, go)
 
 
 def _first_slot(ctx: Any, event_id: int) -> datetime | None:

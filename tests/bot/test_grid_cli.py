@@ -12,7 +12,7 @@ from bot.cli import app
 from bot.context import AppContext
 from bot.services.grid_queries import published_grid
 from bot.store.db import session_scope
-from bot.store.tables import Event, Room, SolveRun
+from bot.store.tables import Event, Pitch, Room, SolveRun
 from tests.bot.test_grid_helpers import add_pitch, vote
 from tests.support.fake_slack import FakeSlack
 
@@ -72,6 +72,22 @@ def test_cli_solve_publish_replan(ctx: AppContext, event: Event, camp: list[int]
         runs = db.exec(select(SolveRun).order_by(SolveRun.id)).all()  # type: ignore[arg-type]
     assert [r.kind for r in runs] == ["solve", "replan"]
     assert out.count("moved: ") == len(in_r1)
+
+
+def test_cli_pin_exclude_and_back(ctx: AppContext, event: Event, camp: list[int]) -> None:
+    code, out = _run("pin", f"#{camp[0]}", "Library", "14:00", "--event", "lgc26")
+    assert code == 0 and "Pinned" in out and "Library" in out
+    code, out = _run("exclude", "Talk 1", "--event", "lgc26")
+    assert code == 0 and "left out" in out
+    with session_scope(ctx.engine) as db:
+        rows = {p.id: p for p in db.exec(select(Pitch))}
+    assert (rows[camp[0]].pin_room_key, rows[camp[0]].pin_slot_key) == ("r5", "t4") and rows[camp[1]].excluded
+    assert _run("unpin", str(camp[0]))[0] == 0 and _run("include", f"#{camp[1]}")[0] == 0
+    code, out = _run("pin", "Talk", "r1")
+    assert code == 2 and "matches 6 pitches" in out
+    with session_scope(ctx.engine) as db:
+        rows = {p.id: p for p in db.exec(select(Pitch))}
+    assert rows[camp[0]].pin_room_key is None and not rows[camp[1]].excluded
 
 
 def test_cli_explains_bad_input_without_a_traceback(camp: list[int]) -> None:
