@@ -33,7 +33,7 @@ from bot.slack_client import make_web_client
 log = logging.getLogger(__name__)
 
 # Modules other engineers own; each may define register(app, ctx). Missing ones are skipped.
-OPTIONAL_LISTENER_MODULES = ("bot.listeners.organiser_grid", "bot.listeners.jobs_home")
+OPTIONAL_LISTENER_MODULES = ("bot.listeners.organiser_grid", "bot.listeners.jobs_home", "bot.listeners.organiser_setup")
 
 
 LISTENER_THREADS = 16

@@ -1,0 +1,52 @@
+"""Block Kit for `/camp setup` and `/camp export`: data in, (fallback text, blocks) out."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.escape import escape
+from bot.services.setup import SetupSummary
+
+Blocks = list[dict[str, Any]]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def setup_reply(s: SetupSummary) -> tuple[str, Blocks]:
+    zone = ZoneInfo(s.timezone)
+
+    def local(when: Any) -> str:
+        return "not set" if when is None else when.astimezone(zone).strftime("%a %d %b %H:%M")
+
+    channels = ", ".join(f"{k}: {escape(v or 'not set')}" for k, v in s.channels.items())
+    head = (f"*{escape(s.name)}* (`{escape(s.slug)}`, {escape(s.timezone)})\n"
+            f"Voting: *{s.voting}*, opens {local(s.opens)}, closes {local(s.closes)}; quota *{s.quota}* votes each\n"
+            f"Channels: {channels}\nOrganisers: {escape(', '.join(s.organisers) or 'none listed')}")
+    rooms = "\n".join(
+        f"• `{escape(k)}` {escape(name)}: {seats} seats"
+        + (f", {escape(', '.join(f))}" if f else "")
+        + (f" (closed {escape(', '.join(closed))})" if closed else "")
+        for k, name, seats, f, closed in s.rooms)
+    slots = "\n".join(f"• `{escape(k)}` {start.astimezone(zone):%H:%M}–{end.astimezone(zone):%H:%M} ({escape(block)})"
+                      for k, start, end, block in s.slots)
+    blocks = [_section(head), _section("*Rooms*\n" + rooms), _section("*Slots*\n" + slots),
+              {"type": "context", "elements": [{"type": "mrkdwn", "text":
+               "Change the quota or closing time with `/camp setup quota 12` or `/camp setup closes 09:45`; "
+               "rooms and slots with `campbot event load FILE`."}]}]
+    return f"Set-up of {s.name}", blocks
+
+
+def export_reply(public_url: str, feed_token: str) -> tuple[str, Blocks]:
+    base = public_url.rstrip("/")
+    links = [("Grid (print)", "/grid"), ("Grid (big screen)", "/grid?mode=screen"),
+             ("Calendar: whole event", "/ical/event.ics"),
+             ("Calendar: your sessions", f"/ical/person/{feed_token}.ics"),
+             ("Grid CSV (GovCamp session sheet)", "/data/grid.csv"), ("Grid JSON", "/data/grid.json"),
+             ("Schedule JSON (frab/pretalx apps)", "/data/schedule.json"), ("Pitch list JSON", "/data/pitches.json")]
+    text = "\n".join(f"• <{base}{path}|{label}>" for label, path in links)
+    note = "Everything but your own calendar link is public; keep that one to yourself."
+    return "Where the grid lives off Slack", [_section("*The grid off Slack*\n" + text),
+                                              {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
