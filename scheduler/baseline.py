@@ -42,15 +42,22 @@ def baseline_grid(geo: Geometry) -> dict[int, tuple[int, int]]:
 
     def best_cell(s: int) -> tuple[int, int] | None:
         crowd = wanted[geo.sessions[s].id]
-        best: tuple[int, int, int, int, int] | None = None
+        by_slot: dict[int, list[int]] = {}
         for r, t in geo.starts[s]:
-            if not _free(geo, s, (r, t), taken, busy):
-                continue
-            cap = geo.rooms[r].capacity
-            fits = cap >= crowd
-            key = (sum(per_slot[u] for u in geo.span(s, t)), 0 if fits else 1, cap if fits else -cap, t, r)
-            if best is None or key < best:
-                best = key
+            by_slot.setdefault(t, []).append(r)
+        load = {t: sum(per_slot[u] for u in geo.span(s, t)) for t in by_slot}
+        best: tuple[int, int, int, int, int] | None = None
+        for t in sorted(by_slot, key=lambda t: (load[t], t)):
+            if best is not None and load[t] > best[0]:
+                break  # the least-loaded slots with a free room have been seen
+            for r in by_slot[t]:
+                if not _free(geo, s, (r, t), taken, busy):
+                    continue
+                cap = geo.rooms[r].capacity
+                fits = cap >= crowd
+                key = (load[t], 0 if fits else 1, cap if fits else -cap, t, r)
+                if best is None or key < best:
+                    best = key
         return None if best is None else (best[4], best[3])
 
     order = sorted(range(len(geo.sessions)), key=lambda s: (-wanted[geo.sessions[s].id], geo.sessions[s].id))

@@ -61,26 +61,29 @@ def geometry(problem: Problem) -> Geometry:
         if cell.slot in problem.frozen and sid in session_pos:
             fixed[session_pos[sid]] = (room_pos[cell.room], slot_pos[cell.slot])
     starts: list[tuple[tuple[int, int], ...]] = []
+    closed = [frozenset(slot_pos[t] for t in r.unavailable) for r in rooms]
+    fitting: dict[frozenset[str], list[int]] = {}
+    runs = {length: [run_of(slots, ti, length) for ti in range(len(slots))]
+            for length in {s.length for s in sessions}}
     for si, s in enumerate(sessions):
         if si in fixed:
             starts.append((fixed[si],))
             continue
-        opts: list[tuple[int, int]] = []
-        for ri, r in enumerate(rooms):
-            if not room_fits(r, s):
+        if s.needs not in fitting:
+            fitting[s.needs] = [ri for ri, r in enumerate(rooms) if room_fits(r, s)]
+        room_list = fitting[s.needs]
+        if s.pin and s.pin.room:
+            room_list = [ri for ri in room_list if rooms[ri].id == s.pin.room]
+        away = {slot_pos[t] for t in s.unavailable} | frozen
+        times: list[tuple[int, range]] = []
+        for ti, run in enumerate(runs[s.length]):
+            if run is None or (s.pin and s.pin.slot and s.pin.slot != slots[ti].id):
                 continue
-            if s.pin and s.pin.room and s.pin.room != r.id:
+            if any(u in away for u in run):
                 continue
-            for ti in range(len(slots)):
-                if s.pin and s.pin.slot and s.pin.slot != slots[ti].id:
-                    continue
-                run = run_of(slots, ti, s.length)
-                if run is None:
-                    continue
-                if any(u in frozen or slots[u].id in r.unavailable or slots[u].id in s.unavailable
-                       for u in run):
-                    continue
-                opts.append((ri, ti))
+            times.append((ti, run))
+        opts = [(ri, ti) for ri in room_list for ti, run in times
+                if not closed[ri] or not any(u in closed[ri] for u in run)]
         starts.append(tuple(opts))
     return Geometry(problem=problem, slots=slots, slot_pos=slot_pos, rooms=rooms, room_pos=room_pos,
                     sessions=sessions, session_pos=session_pos, starts=tuple(starts), fixed=fixed)

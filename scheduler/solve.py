@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from scheduler.baseline import baseline_grid, popularity
-from scheduler.cells import Geometry, geometry
+from scheduler.cells import Geometry, geometry, voter_sets
 from scheduler.explain import core_sentence, left_out_reasons, static_conflicts
 from scheduler.fill import fill
 from scheduler.metrics import demand, measure
 from scheduler.model import Built, build, coverage
-from scheduler.model.once import must_run
 from scheduler.model.seats import match_rooms
 from scheduler.model.variables import Variables
 from scheduler.problem import Metrics, Placement, Problem, Solution, Unscheduled
+from scheduler.search import anneal, anneal_moves
 from scheduler.validate import violations
 
 Progress = Callable[[str, float], None]
@@ -117,6 +117,15 @@ def _params(solver: cp_model.CpSolver, config: SolveConfig, seconds: float) -> N
     p.max_deterministic_time = max(0.05, seconds) * DTIME_PER_SECOND
     p.log_search_progress = False
 
+
+# The annealing is sized in moves (so that a seed gives one grid) for a share of the time limit:
+# small grids gain most from CP-SAT, large ones from annealing (measured with bench/solver.py).
+# SA_GUARD is the share after which it stops anyway, on a slower machine.
+SA_GUARD = 0.85
+
+
+def _anneal_share(geo: Geometry) -> float:
+    return 0.25 + 0.5 * min(1.0, len(geo.sessions) / 500)
 
 # Deterministic time units CP-SAT spends per wall-clock second on this kind of model (measured on
 # the bench machine; the wall-clock limit is the guard when a machine is slower).
@@ -240,16 +249,31 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         return _infeasible(geo, began, conflicts)
 
     hint_grid = baseline_grid(geo)
-    built = build(geo)
-    v = built.vars
-    must = must_run(v)
+    must = [s for s, sess in enumerate(geo.sessions) if sess.pin is not None or s in geo.fixed]
     hint_ok = all(s in hint_grid for s in must) and not violations(
         problem, [Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id) for s, (r, t) in hint_grid.items()])
     if hint_ok:
-        _grid_to_hint(built, hint_grid)
-    report("searching", min(0.9, (time.perf_counter() - began) / config.time_limit))
+        moves = min(anneal_moves(geo, _anneal_share(geo) * config.time_limit), 3000 * len(geo.sessions))
+        hint_grid = anneal(geo, hint_grid, moves, began + SA_GUARD * config.time_limit, config.seed)
+        got = measure(problem, [Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id)
+                                for s, (r, t) in hint_grid.items()]).coverage
+        report(f"found a grid: coverage {got:.1f}%", (time.perf_counter() - began) / config.time_limit)
 
-    reserve = min(2.0 + 0.02 * len(geo.sessions) / 10, 0.12 * config.time_limit) + 0.05
+    reserve = min(2.0 + 0.02 * len(geo.sessions) / 10, 0.1 * config.time_limit) + 0.05
+    left = deadline - time.perf_counter() - reserve
+    if hint_ok and left < _build_estimate(geo) + max(0.5, 0.05 * config.time_limit):
+        # no time to build and run the model: the annealed grid is the answer
+        grid = _rooms_and_fill(geo, problem, {s: t for s, (_, t) in hint_grid.items()},
+                               {s: r for s, (r, _) in hint_grid.items()}, _kept(geo, hint_grid))
+        sol = _finish(problem, geo, grid, "FEASIBLE", began, None)
+        report(f"done: coverage {sol.metrics.coverage:.1f}%", 1.0)
+        return sol
+    built = build(geo)
+    v = built.vars
+    if hint_ok:
+        _grid_to_hint(built, hint_grid)
+    report("improving the grid", (time.perf_counter() - began) / config.time_limit)
+
     budget = deadline - time.perf_counter() - reserve
     solver = cp_model.CpSolver()
     _params(solver, config, budget)
@@ -282,6 +306,13 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
                                      "give it more time",))
     report(f"done: coverage {sol.metrics.coverage:.1f}%", 1.0)
     return sol
+
+
+def _build_estimate(geo: Geometry) -> float:
+    """Seconds to build the CP-SAT model, from its size (measured on the bench machine)."""
+    groups = len(voter_sets(geo.problem))
+    options = sum(len(o) for s, o in enumerate(geo.starts) if geo.sessions[s].length > 1)
+    return 0.1 + 5e-5 * groups * len(geo.slots) + 2e-5 * (options + len(geo.sessions) * len(geo.slots))
 
 
 def _kept(geo: Geometry, grid: dict[int, tuple[int, int]]) -> set[int]:
