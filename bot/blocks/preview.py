@@ -56,7 +56,7 @@ def progress_blocks(kind: str, user: str, fraction: float, note: str, *, state: 
         filled = max(0, min(10, int(fraction * 10)))
         bar = "▓" * filled + "░" * (10 - filled)
         text = f":hourglass_flowing_sand: {what.capitalize()} for <@{escape(user)}>: {bar} {int(fraction * 100)}%"
-        return [section(text), context(escape(note))]
+        return [section(text), context(escape(note).strip() or "working…")]
     icon = ":white_check_mark:" if state == "done" else ":warning:"
     return [section(f"{icon} {what.capitalize()} for <@{escape(user)}>: {escape(note)}")]
 
