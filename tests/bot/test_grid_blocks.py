@@ -72,5 +72,5 @@ def test_changelog_dm_and_status_messages_are_valid_for_any_text(title: str, cou
     for blocks in (failed_blocks("solve", title, 5), progress_blocks("solve", "U1", 0.5, title),
                    progress_blocks("replan", "U1", 1.0, title, state="failed")):
         assert limits.problems_in_message(blocks) == []
-        if "<" in title:
-            assert title not in _text(blocks) or "<" not in title
+        if "<" in title or ">" in title:  # only the bot's own mention of the organiser is markup
+            assert title not in _text(blocks).replace("<@U1>", "")
