@@ -565,7 +565,7 @@ def run_due(ctx: AppContext, now: datetime | None = None, *, sender: Sender | No
     reports = []
     for event_id in _event_ids(ctx):
         for item in plan_items(ctx, event_id):
-            if item.due - EARLY_TOLERANCE <= current < item.until:
+            if item.due <= current < item.until:
                 reports.append(run_item(ctx, item, sender))
     return reports
 

@@ -128,3 +128,21 @@ def test_two_schedulers_both_firing_still_send_once(
     wait_until(lambda: _item_sent(lctx, f"job:{eid}:remind:t1") and _item_sent(lctx, f"job:{eid}:remind:t2"),
                timeout=20, what="both slots' reminders")
     assert _targets(fake_slack) == Counter({"#lgc-announce": 2, "UH1": 1, "UH2": 1, "UV1": 2, "UV2": 1, "UV3": 1})
+
+
+def test_the_leaders_sweep_retries_failed_sends_until_delivered(
+        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: Sender,
+        handles: list[jobs.SchedulerHandle]) -> None:
+    now = datetime.now(UTC)
+    eid = _camp(lctx, event, now + timedelta(minutes=1, seconds=2))
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=12)  # two messages: client retries run out
+    fake_slack.fail("chat.postMessage", error="fatal_error", times=2)  # ok=false: no client retry at all
+    handle = jobs.start_scheduler(lctx, sender=live_sender, holder="A", lease_ttl=TTL, tick_seconds=0.1,
+                                  sweep_seconds=0.5)
+    handles.append(handle)
+    jobs.reschedule_event_jobs(lctx, eid)
+    wait_until(lambda: _item_sent(lctx, f"job:{eid}:remind:t1"), timeout=20, what="t1's reminders, eventually")
+    assert _targets(fake_slack) == Counter({"#lgc-announce": 1, "UH1": 1, "UV1": 1, "UV2": 1})
+    with session_scope(lctx.engine) as db:
+        retried = db.exec(select(SentNotification).where(SentNotification.attempts > 1)).all()
+    assert retried  # some sends took more than one attempt, and none was lost
