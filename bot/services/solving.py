@@ -174,7 +174,7 @@ def _run(ctx: AppContext, run_id: int, notifier: SolveNotifier | None) -> SolveR
         said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or [])) or "no reason was given"
         verdict = "cannot work as set up" if solution.get("status") == "INFEASIBLE" else "found no grid in time"
         return _fail(ctx, run_id, f"the grid {verdict}: {said}", solution=solution)
-    by_hand = _baseline(problem)
+    by_hand = solver_runner.by_hand_figures(outcome.stderr_lines) or _baseline(problem)
     return _store(ctx, run_id, problem, solution, by_hand, outcome.seconds)
 
 

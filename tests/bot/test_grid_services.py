@@ -140,6 +140,15 @@ def test_solve_leaves_a_draft_with_figures_baseline_and_reasons(sctx: AppContext
     assert f["scheduled"] == 8 and f["sessions"] == 9
     assert 0 < f["coverage"] <= 100
     assert f["baseline"] is not None and 0 < f["baseline"]["coverage"] <= f["coverage"] + 1e-6
+    from scheduler.baseline import baseline
+    from scheduler.problem import parse_problem
+
+    with session_scope(sctx.engine) as db:
+        run = db.get(SolveRun, run_id)
+        assert run is not None
+    by_hand = baseline(parse_problem(run.problem)).metrics  # the same figures the preview shows
+    assert f["baseline"]["coverage"] == pytest.approx(by_hand.coverage, abs=0.01)
+    assert f["baseline"]["scheduled"] == by_hand.scheduled
     assert [x["pitch_id"] for x in f["left_out"]] == [ids["Never"]]
     assert f["left_out"][0]["title"] == "Host can never come" and f["left_out"][0]["reason"]
     grid = load_grid(sctx, result.grid_version_id)
@@ -458,3 +467,12 @@ def test_replan_moves_only_what_closing_a_room_forces(sctx: AppContext, event: E
     moved = {c["pitch_id"] for c in v2.figures["changes"]}
     assert moved == victims
     assert all(line.startswith("moved: ") for line in v2.changelog)
+
+
+def test_by_hand_figures_are_read_from_the_solver_summary_or_left_to_the_fallback() -> None:
+    lines = ["status      FEASIBLE", "coverage    88.69%   (by hand 83.03%)   bound 99.43%",
+             "seats short 1.5   (by hand 12.0)", "scheduled   33 of 38   (by hand 32)   left out 5",
+             "moves       2   (by hand 7)"]
+    assert solver_runner.by_hand_figures(lines) == {"coverage": 83.03, "seats_short": 12.0, "scheduled": 32,
+                                                    "moves": 7}
+    assert solver_runner.by_hand_figures(lines[:2]) is None  # incomplete: the bot computes it itself

@@ -252,3 +252,16 @@ def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: Slack
     grid = published_grid(bot.ctx, event.id)
     assert grid is not None and grid.version_id == int(_button(second, "grid_publish")["value"])
     assert len(_announce(fake_slack)) == 1
+
+
+def test_the_private_answer_comes_by_dm_when_the_channel_refuses_an_ephemeral(
+        slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert event.id is not None
+    create_pitch(bot.ctx, event.id, "U0HOST1", PitchInput(title="Talk"))
+    monkeypatch.setattr(solver_runner, "SOLVER_COMMAND", [sys.executable, "-c", "raise SystemExit(7)"])
+    fake_slack.fail("chat.postEphemeral", error="channel_not_found")
+    assert "Solving" in _ask(slack, fake_slack, "solve 1")
+    (dm,) = fake_slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == "D0ORGANISE1")
+    assert "crashed (exit code 7)" in str(dm.params["blocks"])
+    assert [c.params["users"] for c in fake_slack.calls_to("conversations.open")] == [ORG]
