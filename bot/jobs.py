@@ -236,11 +236,12 @@ class SchedulerHandle:
                     log.warning("scheduler lease lost by %s; pausing", self.holder)
             else:
                 held = leases.try_acquire(self.ctx, LEASE_NAME, self.holder, self.lease_ttl, now=now)
-        except Exception:  # noqa: BLE001 - the database is away; stop when our lease may have run out
+            if held:
+                self._lease_valid_until = now + self.lease_ttl
+        except Exception:  # noqa: BLE001 - the database is away: carry on only while our lease surely holds
             log.exception("scheduler lease check failed")
             held = self.leader and self._lease_valid_until is not None and now < self._lease_valid_until
         if held:
-            self._lease_valid_until = now + self.lease_ttl
             if not self.leader:
                 self._take_over()
             elif time.monotonic() - self._last_resync >= self.resync_seconds:
@@ -253,7 +254,7 @@ class SchedulerHandle:
         """Jobs from the database, for every event: catches changes nobody rescheduled for (an
         event file re-loaded with new slot times, a voting window moved), within a minute."""
         self._last_resync = time.monotonic()
-        for event_id in notifying._event_ids(self.ctx):
+        for event_id in notifying.event_ids(self.ctx):
             try:
                 _schedule_event(self.scheduler, self.ctx, event_id)
             except Exception:  # noqa: BLE001 - one broken event must not stop the others' reminders
@@ -268,7 +269,10 @@ class SchedulerHandle:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the lease loop must outlive any one bad round
+                log.exception("scheduler tick failed")
             self._stopping.wait(self.tick_seconds)
 
     def wait_until_leader(self, timeout: float) -> bool:

@@ -547,7 +547,7 @@ def find_item(ctx: AppContext, event_id: int, what: str, ref: str | None = None)
     return None
 
 
-def _event_ids(ctx: AppContext) -> list[int]:
+def event_ids(ctx: AppContext) -> list[int]:
     with session_scope(ctx.engine) as db:
         return [i for i in db.exec(select(Event.id)).all() if i is not None]
 
@@ -563,7 +563,7 @@ def run_due(ctx: AppContext, now: datetime | None = None, *, sender: Sender | No
         ctx = replace(ctx, clock=lambda: fixed)
     current = ctx.now()
     reports = []
-    for event_id in _event_ids(ctx):
+    for event_id in event_ids(ctx):
         for item in plan_items(ctx, event_id):
             if item.due <= current < item.until:
                 reports.append(run_item(ctx, item, sender))
@@ -580,5 +580,5 @@ def sent_counts(ctx: AppContext, event_id: int) -> dict[str, int]:
 
 
 def iter_items(ctx: AppContext) -> Iterator[Item]:
-    for event_id in _event_ids(ctx):
+    for event_id in event_ids(ctx):
         yield from plan_items(ctx, event_id)
