@@ -3,10 +3,13 @@ each done exactly once.
 
 Why it is built this way:
 
-* **Every send is keyed.** A SentNotification row with a unique key
-  (`kind:event:ref[:target]`) is claimed by an INSERT before Slack is called and marked
-  "sent" after. The unique constraint is the arbiter: a second scheduler, a job fired twice, a
-  sweep racing a job all lose the insert and skip. A claim left "claimed" by a process that
+* **Every send is keyed.** A SentNotification row with a unique key is claimed by an INSERT
+  before Slack is called and marked "sent" after. Keys (kind:event:slot-or-version[:target]):
+  `up-next:{event}:{slot}`, `remind-dm:{event}:{slot}:{user}`, `voting-closing:{event}:{closes}`,
+  `closing:{event}`, the grid's own `grid:{event}:{N}:part{i}` (shared with publishing, so a
+  version is announced once whoever gets there first), and per item `job:{event}:{what}:{ref}`.
+  The unique constraint is the arbiter: a second scheduler, a job fired twice, a sweep racing
+  a job all lose the insert and skip. A claim left "claimed" by a process that
   died is taken over after `CLAIM_TIMEOUT`; a "failed" one is retried (up to `MAX_ATTEMPTS`,
   then logged as given up, and left "failed" where an organiser can see it). Like
   bot.services.publishing, a row's `sent_at` holds the moment of the latest claim while it is
