@@ -12,6 +12,7 @@ by `campbot serve` only, so run one of those too, or rely on its lease to pick a
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterable
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -21,10 +22,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.context import AppContext
+from bot.request_guard import BAD_SHAPE, MAX_BODY_BYTES, TOO_LARGE, Refusal, check
 
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 
 def _plain(start_response: StartResponse, status: str, body: str) -> list[bytes]:
@@ -33,16 +36,14 @@ def _plain(start_response: StartResponse, status: str, body: str) -> list[bytes]
     return [data]
 
 
-def _plausible_timestamp(value: str | None) -> bool:
-    return value is not None and value.strip().isdigit() and len(value.strip()) <= 12
-
-
 class CampbotWeb:
     """Routes Slack's endpoint to Bolt, /healthz to a database ping, the rest to `fallback`."""
 
     def __init__(self, ctx: AppContext, bolt_app: App):
         self.ctx = ctx
         self.bolt = SlackRequestHandler(bolt_app, path=SLACK_PATH)
+        secret = ctx.settings.slack_signing_secret
+        self.secret = secret.get_secret_value() if secret is not None else None
         self.fallback: WSGIApplication | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -51,9 +52,9 @@ class CampbotWeb:
         if path == SLACK_PATH:
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", "POST only")
-            if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
-                # Bolt would raise on a non-numeric timestamp (a 500); it is simply unsigned.
-                return _plain(start_response, "401 Unauthorized", "invalid request")
+            refused = self._guard(environ)
+            if refused is not None:  # unsigned (401), a body Bolt would choke on (400), too big (413)
+                return _plain(start_response, refused.status, refused.reason)
             try:
                 return self.bolt(environ, start_response)
             except ValueError:  # a body Bolt cannot parse (e.g. payload= that is not JSON)
@@ -62,11 +63,27 @@ class CampbotWeb:
             except Exception:  # Bolt answers errors itself; this is the last guard against a 500 page
                 log.exception("Slack request failed")
                 return _plain(start_response, "500 Internal Server Error", "error")
+        if path in OAUTH_PATHS and method == "GET" and self.bolt.app.oauth_flow is not None:
+            return self.bolt(environ, start_response)  # Slack OAuth install/redirect (bot.oauth)
         if path == "/healthz":
             return self._health(start_response)
         if self.fallback is not None:
             return self.fallback(environ, start_response)
         return _plain(start_response, "404 Not Found", "Not Found")
+
+    def _guard(self, environ: WSGIEnvironment) -> Refusal | None:
+        """Read the body once, check it (bot.request_guard), and put it back for Bolt."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return BAD_SHAPE
+        if length > MAX_BODY_BYTES:
+            return TOO_LARGE
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        return check(self.secret, body, headers)
 
     def _health(self, start_response: StartResponse) -> list[bytes]:
         try:
