@@ -34,8 +34,8 @@ def publish_home(context: BoltContext, client: WebClient, user_id: str) -> None:
 
 def app_home_opened_callback(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     # Events are acked by Bolt itself before this runs (process_before_response=False).
-    if event.get("tab", "home") != "home":
-        return
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return  # another tab, or no one to publish for
     publish_home(context, client, str(event.get("user", "")))
 
 
