@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import limits
-from bot.blocks.common import button, confirm_dialog, context, divider, header, section
+from bot.blocks.common import button, confirm_dialog, context, divider, header, option, plain, section
 from bot.blocks.grid import TITLE_CHARS, slot_sections
 from bot.escape import escape, truncate
 from bot.services.grid_queries import ResolvedGrid
 
 PUBLISH_ACTION = "grid_publish"
 RESOLVE_ACTION = "grid_resolve"
+PIN_ACTION = "grid_pin_select"
+EXCLUDE_ACTION = "grid_exclude_select"
 
 Blocks = list[dict[str, Any]]
 
@@ -84,11 +86,12 @@ def preview_blocks(grid: ResolvedGrid, figures: dict[str, Any], *, changes: list
     else:
         blocks.append(section("*Left out:* nothing; every pitch has a place."))
     blocks.append(divider())
-    room = limits.MESSAGE_BLOCKS - len(blocks) - 3
+    room = limits.MESSAGE_BLOCKS - len(blocks) - 4
     sections = slot_sections(grid)
     blocks += [section(text) for text in sections[:room]]
     if len(sections) > room:
         blocks.append(context("The grid is too long to show here in full; `campbot export` writes all of it."))
+    blocks.append(_tweaks(grid, left))
     number = (figures.get("based_on") or 0) + 1
     blocks.append({"type": "actions", "block_id": f"grid_preview:{grid.version_id}", "elements": [
         button(f"Publish as version {number}", PUBLISH_ACTION, str(grid.version_id), style="primary",
@@ -100,6 +103,25 @@ def preview_blocks(grid: ResolvedGrid, figures: dict[str, Any], *, changes: list
         button("Re-solve", RESOLVE_ACTION, f"{kind}:{seconds:g}"),
     ]})
     return blocks
+
+
+def _tweaks(grid: ResolvedGrid, left: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pin a session where this draft has it, or leave a pitch out; then Re-solve."""
+    tz = grid.tz
+    placed = [option(escape(f"#{e.pitch_id} {e.start.astimezone(tz):%H:%M} {e.room_name}: {e.title}"),
+                     f"{grid.version_id}:{e.pitch_id}") for e in grid.entries][: limits.SELECT_OPTIONS]
+    everyone = [(e.pitch_id, e.title) for e in grid.entries] + [(int(x["pitch_id"]), str(x["title"])) for x in left]
+    out = [option(escape(f"#{pid} {title}"), str(pid)) for pid, title in sorted(everyone)][: limits.SELECT_OPTIONS]
+    elements: list[dict[str, Any]] = []
+    if placed:
+        elements.append({"type": "static_select", "action_id": PIN_ACTION, "options": placed,
+                         "placeholder": plain("Keep a session where it is (pin)…")})
+    if out:
+        elements.append({"type": "static_select", "action_id": EXCLUDE_ACTION, "options": out,
+                         "placeholder": plain("Leave a pitch out…")})
+    if not elements:
+        return context("Nothing to pin or leave out.")
+    return {"type": "actions", "block_id": f"grid_tweaks:{grid.version_id}", "elements": elements}
 
 
 def failed_blocks(kind: str, error: str, seconds: float) -> Blocks:

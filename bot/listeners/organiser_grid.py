@@ -196,22 +196,22 @@ def _pin(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
     if not req.args:
         raise ServiceError("Usage: `/camp pin #12 r3 11:00` (a room and/or a slot).")
-    return solving.pin_pitch(ctx, req.event.id, req.args[0], req.args[1:], actor=req.user_id)
+    return escape(solving.pin_pitch(ctx, req.event.id, req.args[0], req.args[1:], actor=req.user_id))
 
 
 def _unpin(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    return solving.unpin_pitch(ctx, req.event.id, req.text, actor=req.user_id)
+    return escape(solving.unpin_pitch(ctx, req.event.id, req.text, actor=req.user_id))
 
 
 def _exclude(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    return solving.set_excluded(ctx, req.event.id, req.text, True, actor=req.user_id)
+    return escape(solving.set_excluded(ctx, req.event.id, req.text, True, actor=req.user_id))
 
 
 def _include(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    return solving.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id)
+    return escape(solving.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id))
 
 
 def _close_room(ctx: AppContext, req: CampRequest) -> str:
@@ -303,11 +303,43 @@ def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
     after_ack(client, body, work)
 
 
+def pin_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    ctx = app_context(context)
+    user = user_id_of(body)
+
+    def work() -> None:
+        event = _require_organiser(ctx, context, client, user)
+        assert event.id is not None
+        version_id, _, pitch_id = str(body["actions"][0]["selected_option"]["value"]).partition(":")
+        said = solving.pin_as_in_draft(ctx, event.id, int(version_id), int(pitch_id), actor=user)
+        tell(client, body, escape(said) + " Press Re-solve to apply it.")
+
+    after_ack(client, body, work)
+
+
+def exclude_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    ctx = app_context(context)
+    user = user_id_of(body)
+
+    def work() -> None:
+        event = _require_organiser(ctx, context, client, user)
+        assert event.id is not None
+        pitch_id = str(body["actions"][0]["selected_option"]["value"])
+        said = solving.set_excluded(ctx, event.id, f"#{pitch_id}", True, actor=user)
+        tell(client, body, escape(said) + " Press Re-solve to apply it.")
+
+    after_ack(client, body, work)
+
+
 def register(app: App, ctx: AppContext) -> None:
     for sub in SUBCOMMANDS:
         register_subcommand(sub)
     app.action(preview_blocks.PUBLISH_ACTION)(publish_callback)
     app.action(preview_blocks.RESOLVE_ACTION)(resolve_callback)
+    app.action(preview_blocks.PIN_ACTION)(pin_select_callback)
+    app.action(preview_blocks.EXCLUDE_ACTION)(exclude_select_callback)
     try:
         from bot.listeners.cards import set_placement_provider
     except ModuleNotFoundError:  # pitch cards not installed: nothing to keep in step

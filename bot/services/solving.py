@@ -213,6 +213,10 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
         metrics = solution.get("metrics") or {}
         left_out = [{"pitch_id": pitch_id_of(u["session"]), "title": titles.get(u["session"], u["session"]),
                      "reason": organiser_words(str(u.get("reason", "")))} for u in solution.get("unscheduled") or []]
+        excluded = db.exec(select(Pitch).where(Pitch.event_id == event_id, Pitch.status == "active",
+                                               Pitch.excluded == True).order_by(col(Pitch.id)))  # noqa: E712
+        left_out += [{"pitch_id": p.id, "title": p.title,
+                      "reason": f"left out by an organiser (/camp include {p.id} takes it back)"} for p in excluded]
         figures = {
             "kind": run.kind,
             "status": solution.get("status"),
@@ -369,6 +373,27 @@ def pin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, places: list[str],
                         detail={"pitch": pitch.id, "room": pitch.pin_room_key, "slot": pitch.pin_slot_key}))
         where = " at ".join(x for x in (room.name if room else "", slot.key if slot else "") if x)
         return f"Pinned #{pitch.id} {pitch.title} to {where}; the next solve keeps it there."
+
+
+def pin_as_in_draft(ctx: AppContext, event_id: int, grid_version_id: int, pitch_id: int, *,
+                    actor: str = "") -> str:
+    """Pin a pitch to the room and slot a draft grid gives it (the preview's "keep it there")."""
+    with session_scope(ctx.engine) as db:
+        version = db.get(GridVersion, grid_version_id)
+        pitch = db.get(Pitch, pitch_id)
+        if version is None or version.event_id != event_id or pitch is None or pitch.event_id != event_id:
+            raise NotFound("That grid or pitch no longer exists; run /camp solve again.")
+        placement = db.exec(select(Placement).where(Placement.grid_version_id == grid_version_id,
+                                                    Placement.pitch_id == pitch_id)).first()
+        if placement is None:
+            raise ServiceError(f"#{pitch_id} is not in that grid, so there is nowhere to keep it.")
+        room, slot = db.get(Room, placement.room_id), db.get(Slot, placement.slot_id)
+        assert room is not None and slot is not None
+        pitch.pin_room_key, pitch.pin_slot_key, pitch.updated_at = room.key, slot.key, ctx.now()
+        db.add(pitch)
+        db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.pin",
+                        detail={"pitch": pitch.id, "room": room.key, "slot": slot.key}))
+        return f"Pinned #{pitch.id} {pitch.title} to {room.name} at {slot.key}; the next solve keeps it there."
 
 
 def unpin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, *, actor: str = "") -> str:

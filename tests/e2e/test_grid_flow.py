@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import solver_runner
-from bot.services.grid_queries import published_grid
+from bot.services.grid_queries import load_grid, published_grid
 from bot.services.pitching import PitchInput, create_pitch, get_pitch_card, set_card_message
 from bot.services.voting import toggle_vote
 from bot.store.db import session_scope
@@ -109,7 +109,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     assert preview.params["user"] == ORG and preview.params["channel"] == ORG_CHANNEL
     shown = str(preview.params["blocks"])
     for words in ("Coverage (wishes served)", "by hand", "Seats short", "Sessions placed: 10 of 10",
-                  "Left out:* nothing", "Publish as version 1", "Re-solve", "Committee room A"):
+                  "Left out (1)", "left out by an organiser", "Publish as version 1", "Re-solve", "Committee room A"):
         assert words in shown, words
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     done = fake_slack.wait_for("chat.update", where=lambda c: c.params.get("channel") == "#lgc-organisers"
@@ -237,6 +237,20 @@ def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: Slack
     assert refused.startswith("Sorry, only the camp's organisers")
     assert published_grid(bot.ctx, event.id) is None and not _announce(fake_slack)
 
+    # from the preview: keep one session where it is, leave another out
+    grid1 = load_grid(bot.ctx, int(_button(first, "grid_publish")["value"])).by_pitch()
+    keep, drop = sorted(grid1)[:2]
+    pin_menu, out_menu = _button(first, "grid_pin_select"), _button(first, "grid_exclude_select")
+    assert f"{_button(first, 'grid_publish')['value']}:{keep}" in [o["value"] for o in pin_menu["options"]]
+    slack.choose("grid_pin_select", f"{_button(first, 'grid_publish')['value']}:{keep}", user_id=ORG,
+                 element="static_select")
+    assert "Pinned" in str(fake_slack.wait_for("response_url", 3)[-1].params["text"])
+    assert str(drop) in [o["value"] for o in out_menu["options"]]
+    slack.choose("grid_exclude_select", str(drop), user_id="U0ATTENDEE", element="static_select")
+    assert "Sorry" in str(fake_slack.wait_for("response_url", 4)[-1].params["text"])
+    slack.choose("grid_exclude_select", str(drop), user_id=ORG, element="static_select")
+    assert "left out" in str(fake_slack.wait_for("response_url", 5)[-1].params["text"])
+
     # Re-solve from the preview: a new run, a new private preview
     before = len(fake_slack.calls_to("response_url"))
     resolve = _button(first, "grid_resolve")
@@ -245,6 +259,9 @@ def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: Slack
     assert "Solving" in str(fake_slack.wait_for("response_url", before + 1)[-1].params["text"])
     second = _preview(fake_slack, 2)
     assert _button(second, "grid_publish")["value"] != _button(first, "grid_publish")["value"]
+    grid2 = load_grid(bot.ctx, int(_button(second, "grid_publish")["value"])).by_pitch()
+    assert drop not in grid2 and "Left out (1)" in str(second.params["blocks"])
+    assert (grid2[keep].room_key, grid2[keep].slot_keys) == (grid1[keep].room_key, grid1[keep].slot_keys)
 
     assert _click_publish(slack, fake_slack, second).startswith("Published version 1")
     stale = _click_publish(slack, fake_slack, first)
