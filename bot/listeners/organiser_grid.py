@@ -17,10 +17,12 @@ cards' placement provider, so a card refreshed by a vote keeps its room and time
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -38,6 +40,7 @@ from bot.services.organising import REFUSAL, is_organiser
 from bot.store.tables import Event
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SLACK_PROGRESS_EVERY = 3.0  # chat.update is rate limited (~50/min); every 3 s is plenty for a person
 
@@ -236,17 +239,31 @@ def _host_gone(ctx: AppContext, req: CampRequest) -> str:
     )
 
 
-SUBCOMMANDS = (
-    CampSubcommand("solve", "run the solver and get a private preview", _solve, usage="solve [seconds]"),
-    CampSubcommand("replan", "re-plan the rest of the day from the published grid", _replan, usage="replan [seconds]"),
-    CampSubcommand("publish", "publish the newest draft grid", _publish, usage="publish [run]"),
-    CampSubcommand("pin", "keep a pitch in a room and/or slot", _pin, usage="pin #12 [room] [slot]"),
-    CampSubcommand("unpin", "let the solver place a pitch freely again", _unpin, usage="unpin #12"),
-    CampSubcommand("exclude", "leave a pitch out of the next solves", _exclude, usage="exclude #12"),
-    CampSubcommand("include", "take an excluded pitch back in", _include, usage="include #12"),
-    CampSubcommand("close-room", "close a room for the rest of the day", _close_room, usage="close-room r3"),
-    CampSubcommand("host-gone", "a host has left: free their remaining slots", _host_gone, usage="host-gone @someone"),
-)
+def _escaped(fn: Callable[..., T]) -> Callable[..., T]:
+    """Service refusals can quote what people typed (a pitch title, a name): escape them for Slack
+    here, so the same services still print plain text on the command line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> T:
+        try:
+            return fn(*args)
+        except ServiceError as exc:
+            raise type(exc)(escape(str(exc))) from None
+
+    return wrapper
+
+
+SUBCOMMANDS = tuple(CampSubcommand(name, help_, _escaped(fn), usage=usage) for name, help_, fn, usage in (
+    ("solve", "run the solver and get a private preview", _solve, "solve [seconds]"),
+    ("replan", "re-plan the rest of the day from the published grid", _replan, "replan [seconds]"),
+    ("publish", "publish the newest draft grid", _publish, "publish [run]"),
+    ("pin", "keep a pitch in a room and/or slot", _pin, "pin #12 [room] [slot]"),
+    ("unpin", "let the solver place a pitch freely again", _unpin, "unpin #12"),
+    ("exclude", "leave a pitch out of the next solves", _exclude, "exclude #12"),
+    ("include", "take an excluded pitch back in", _include, "include #12"),
+    ("close-room", "close a room for the rest of the day", _close_room, "close-room r3"),
+    ("host-gone", "a host has left: free their remaining slots", _host_gone, "host-gone @someone"),
+))
 
 
 def _require_organiser(ctx: AppContext, context: BoltContext, client: WebClient, user: str) -> Event:
@@ -268,7 +285,7 @@ def publish_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
         _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user, client=client)
         tell(client, body, publish_text(report))
 
-    after_ack(client, body, work)
+    after_ack(client, body, _escaped(work))
 
 
 def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -300,7 +317,7 @@ def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
             ),
         )
 
-    after_ack(client, body, work)
+    after_ack(client, body, _escaped(work))
 
 
 def pin_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -315,7 +332,7 @@ def pin_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, conte
         said = solving.pin_as_in_draft(ctx, event.id, int(version_id), int(pitch_id), actor=user)
         tell(client, body, escape(said) + " Press Re-solve to apply it.")
 
-    after_ack(client, body, work)
+    after_ack(client, body, _escaped(work))
 
 
 def exclude_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -330,7 +347,7 @@ def exclude_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, c
         said = solving.set_excluded(ctx, event.id, f"#{pitch_id}", True, actor=user)
         tell(client, body, escape(said) + " Press Re-solve to apply it.")
 
-    after_ack(client, body, work)
+    after_ack(client, body, _escaped(work))
 
 
 def register(app: App, ctx: AppContext) -> None:
