@@ -219,6 +219,7 @@ class SchedulerHandle:
     _thread: threading.Thread | None = None
     _lease_valid_until: datetime | None = None
     became_leader: threading.Event = field(default_factory=threading.Event)
+    rounds: int = 0  # lease rounds done by the loop (tests wait on it)
 
     @property
     def is_leader(self) -> bool:
@@ -273,6 +274,7 @@ class SchedulerHandle:
                 self.tick()
             except Exception:  # noqa: BLE001 - the lease loop must outlive any one bad round
                 log.exception("scheduler tick failed")
+            self.rounds += 1
             self._stopping.wait(self.tick_seconds)
 
     def wait_until_leader(self, timeout: float) -> bool:

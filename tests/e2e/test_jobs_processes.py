@@ -36,7 +36,7 @@ from bot.settings import load_settings
 settings = load_settings(database_url=sys.argv[1], slack_api_url=sys.argv[2], slack_bot_token="xoxb-test-token",
                          reminder_minutes=1)
 ctx = build_context(settings, migrate=False)
-handle = start_scheduler(ctx, holder=sys.argv[3], lease_ttl=timedelta(seconds=2), tick_seconds=0.2)
+handle = start_scheduler(ctx, holder=sys.argv[3], lease_ttl=timedelta(seconds=3), tick_seconds=0.2)
 done = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: done.set())
 print("started", flush=True)

@@ -24,7 +24,7 @@ from bot.store.types import utcnow
 from tests.jobs.helpers import S, move_slots, posts, publish_grid, update_event, wait_until
 from tests.support.fake_slack import FakeSlack
 
-TTL = timedelta(seconds=2)
+TTL = timedelta(seconds=3)
 
 
 @pytest.fixture
