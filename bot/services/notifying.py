@@ -209,26 +209,33 @@ def claim(ctx: AppContext, *, event_id: int, key: str, kind: str, target: str,
     existing failed or stale claim is taken over by one conditional UPDATE on its (status,
     attempts), which only one process can match.
     """
+    return _claim(ctx, event_id=event_id, key=key, kind=kind, target=target, timeout=timeout,
+                  max_attempts=max_attempts)[0]
+
+
+def _claim(ctx: AppContext, *, event_id: int, key: str, kind: str, target: str, timeout: timedelta,
+           max_attempts: int | None) -> tuple[str, int]:
+    """`claim`, also returning which attempt is ours (so only our own claim is finished by us)."""
     now = ctx.now()
     table = SentNotification.__table__  # type: ignore[attr-defined]
     try:
         with session_scope(ctx.engine) as db:
             db.exec(insert(table).values(event_id=event_id, key=key, kind=kind, target=target[:64],
                                          status="claimed", attempts=1, detail="", created_at=now, sent_at=now))
-        return CLAIMED
+        return CLAIMED, 1
     except IntegrityError:
         pass
     with session_scope(ctx.engine) as db:
         row = db.exec(select(SentNotification).where(SentNotification.key == key)).first()
         if row is None:  # deleted in between: extremely unlikely; let the next run claim it
-            return BUSY
+            return BUSY, 0
         if row.status == "sent":
-            return ALREADY
+            return ALREADY, row.attempts
         last = row.sent_at or row.created_at
         if row.status == "claimed" and now - last < timeout:
-            return BUSY
+            return BUSY, row.attempts
         if max_attempts is not None and row.attempts >= max_attempts:
-            return GAVE_UP
+            return GAVE_UP, row.attempts
         if row.status == "claimed":
             log.warning("taking over %s: claimed %s ago and never finished (a process died?)", key, now - last)
         taken = db.exec(
@@ -236,14 +243,22 @@ def claim(ctx: AppContext, *, event_id: int, key: str, kind: str, target: str,
             .where(table.c.key == key, table.c.status == row.status, table.c.attempts == row.attempts)
             .values(status="claimed", attempts=row.attempts + 1, sent_at=now)
         )
-        return CLAIMED if taken.rowcount == 1 else BUSY
+        return (CLAIMED, row.attempts + 1) if taken.rowcount == 1 else (BUSY, row.attempts)
 
 
-def finish(ctx: AppContext, key: str, status: str, detail: str = "") -> None:
-    """Mark a claimed key "sent" (with what Slack answered) or "failed" (with the error)."""
+def finish(ctx: AppContext, key: str, status: str, detail: str = "", *, attempt: int | None = None) -> None:
+    """Mark a claimed key "sent" (with what Slack answered) or "failed" (with the error).
+
+    With `attempt`, only that claim is finished: a slow sender whose claim was taken over in the
+    meantime must not overwrite the newer claim's outcome (a "failed" over a "sent" would send
+    again).
+    """
     table = SentNotification.__table__  # type: ignore[attr-defined]
+    query = update(table).where(table.c.key == key)
+    if attempt is not None:
+        query = query.where(table.c.attempts == attempt, table.c.status == "claimed")
     with session_scope(ctx.engine) as db:
-        db.exec(update(table).where(table.c.key == key).values(status=status, detail=detail[:500], sent_at=ctx.now()))
+        db.exec(query.values(status=status, detail=detail[:500], sent_at=ctx.now()))
 
 
 def touch(ctx: AppContext, key: str) -> None:
@@ -259,7 +274,8 @@ SENT, FAILED = "sent", "failed"
 def deliver(ctx: AppContext, sender: Sender, *, event_id: int, key: str, kind: str, channel: str,
             message: Callable[[], blocks.Message]) -> str:
     """Send `message()` to `channel` once under `key`. Returns SENT, FAILED, ALREADY, BUSY or GAVE_UP."""
-    outcome = claim(ctx, event_id=event_id, key=key, kind=kind, target=channel)
+    outcome, attempt = _claim(ctx, event_id=event_id, key=key, kind=kind, target=channel, timeout=CLAIM_TIMEOUT,
+                              max_attempts=MAX_ATTEMPTS)
     if outcome == GAVE_UP:
         log.error("not sending %s: failed %d times; see its SentNotification row", key, MAX_ATTEMPTS)
     if outcome != CLAIMED:
@@ -268,14 +284,14 @@ def deliver(ctx: AppContext, sender: Sender, *, event_id: int, key: str, kind: s
         answer = sender.post(channel, message())
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc.response.status_code)
-        finish(ctx, key, FAILED, error)
+        finish(ctx, key, FAILED, error, attempt=attempt)
         log.warning("send %s failed (%s); it will be retried", key, error)
         return FAILED
     except Exception as exc:  # noqa: BLE001 - recorded and retried by the sweep, never lost
-        finish(ctx, key, FAILED, f"{type(exc).__name__}: {exc}")
+        finish(ctx, key, FAILED, f"{type(exc).__name__}: {exc}", attempt=attempt)
         log.warning("send %s failed (%s); it will be retried", key, type(exc).__name__)
         return FAILED
-    finish(ctx, key, SENT, answer)
+    finish(ctx, key, SENT, answer, attempt=attempt)
     return SENT
 
 
@@ -366,8 +382,8 @@ def run_item(ctx: AppContext, item: Item, sender: Sender | None = None) -> ItemR
         log.warning("skipped %s for event %s: due %s, no longer useful since %s (now %s)",
                     item.what, item.event_id, item.due.isoformat(), item.until.isoformat(), now.isoformat())
         return report
-    outcome = claim(ctx, event_id=item.event_id, key=item.key, kind="job", target=item.what,
-                    timeout=ITEM_CLAIM_TIMEOUT, max_attempts=None)
+    outcome, attempt = _claim(ctx, event_id=item.event_id, key=item.key, kind="job", target=item.what,
+                              timeout=ITEM_CLAIM_TIMEOUT, max_attempts=None)
     if outcome != CLAIMED:
         report.status = outcome
         return report
@@ -375,15 +391,15 @@ def run_item(ctx: AppContext, item: Item, sender: Sender | None = None) -> ItemR
     try:
         _RUNNERS[item.what](ctx, sender, item, report)
     except Exception as exc:
-        finish(ctx, item.key, FAILED, f"{type(exc).__name__}: {exc}")
+        finish(ctx, item.key, FAILED, f"{type(exc).__name__}: {exc}", attempt=attempt)
         log.exception("%s for event %s failed; the sweep retries it", item.what, item.event_id)
         report.status = "incomplete"
         return report
     if report.failed or report.status == "incomplete":
         report.status = "incomplete"
-        finish(ctx, item.key, FAILED, f"{len(report.failed)} sends failed")
+        finish(ctx, item.key, FAILED, f"{len(report.failed)} sends failed", attempt=attempt)
     else:
-        finish(ctx, item.key, SENT, f"{len(report.sent)} sent, {len(report.skipped)} skipped")
+        finish(ctx, item.key, SENT, f"{len(report.sent)} sent, {len(report.skipped)} skipped", attempt=attempt)
     return report
 
 
