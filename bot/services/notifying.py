@@ -341,12 +341,13 @@ def plan_items(ctx: AppContext, event_id: int) -> list[Item]:
     if event.voting_closes_at:
         due = event.voting_closes_at - timedelta(minutes=VOTING_NUDGE_MINUTES)
         items.append(Item(event_id, "voting", _stamp(event.voting_closes_at), due, event.voting_closes_at))
-    if grid and grid.entries:
-        lead = reminder_lead(ctx)
+    lead = reminder_lead(ctx)
+    if grid and grid.entries and lead > timedelta(0):  # reminder_minutes = 0 switches reminders off
         starts = {e.slot_keys[0] for e in grid.entries}
         for slot in grid.slots:
             if slot.key in starts:
                 items.append(Item(event_id, "remind", slot.key, slot.start - lead, slot.start))
+    if grid and grid.entries:
         end = max(e.end for e in grid.entries)
         items.append(Item(event_id, "closing", "end", end, end + CLOSING_WINDOW))
     return items
@@ -512,7 +513,9 @@ def _run_remind(ctx: AppContext, sender: Sender, item: Item, report: ItemReport)
         log.info("reminder for %s %s: no session starts then in version %s", event.slug, slot.key, grid.number)
         return
     tz, name, start = event.timezone, event.name, slot.start
-    if event.announce_channel:
+    if not event.announce_channel:
+        log.info("no announcement channel for %s: no 'Up next' post, DMs only", event.slug)
+    else:
         _send(ctx, sender, item, report, key=f"up-next:{item.event_id}:{slot.key}", kind="up-next",
               channel=event.announce_channel,
               message=lambda: blocks.up_next_post(event_name=name, slot_start=start, timezone=tz,
