@@ -78,8 +78,9 @@ def start_scheduler_if_any(ctx: AppContext) -> Callable[[], None] | None:
     return None
 
 
-def run(settings: Settings) -> int:
-    """Serve until Ctrl-C. Returns the process exit code (2 for a configuration problem)."""
+def run(settings: Settings, *, workers: int = 1) -> int:
+    """Serve until Ctrl-C. Returns the process exit code (2 for a configuration problem).
+    HTTP mode with workers > 1 runs gunicorn worker processes (bot.workers)."""
     logging.getLogger().setLevel(settings.log_level.upper())
     try:
         check_settings(settings)
@@ -98,6 +99,12 @@ def run(settings: Settings) -> int:
     except NotFound as exc:
         print(f"error: {exc}")
         return 2
+    if settings.mode == Mode.http and workers > 1:
+        from bot.workers import run_workers
+
+        forget_old(ctx)
+        ctx.engine.dispose()  # no connection may cross the fork
+        return run_workers(settings, workers)
     bolt_app = build_app(ctx)
     forget_old(ctx)  # replay keys older than any signature window
     stop_scheduler = start_scheduler_if_any(ctx)
