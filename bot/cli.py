@@ -141,6 +141,7 @@ def serve(
     host: str = typer.Option(None, "--host", help="HTTP mode: address to bind."),
     port: int = typer.Option(None, "--port", help="HTTP mode: port."),
     database_url: str = DatabaseOption,
+    workers: int = typer.Option(1, "--workers", min=1, help="HTTP mode: worker processes (gunicorn when > 1)."),
 ) -> None:
     """Run the Slack bot (and the public grid pages in HTTP mode)."""
     from bot.serve import run
@@ -150,7 +151,7 @@ def serve(
         if value is not None:
             overrides[key] = value
     with friendly_errors():
-        raise typer.Exit(run(load_settings(**overrides)))
+        raise typer.Exit(run(load_settings(**overrides), workers=workers))
 
 
 cli_grid.register(app)
