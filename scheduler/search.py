@@ -14,8 +14,11 @@ import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from scheduler.cells import Geometry, voter_sets
+from scheduler.metrics import demand
+from scheduler.problem import Placement
 
 # One wish served is worth this many seats short: coverage comes first, but a grid that packs the
 # crowd into cupboards is no good either.
@@ -29,8 +32,10 @@ class Search:
     """Simulated annealing over (room, start) per session; objective = weighted wishes served
     (minus a large weight per move from the published grid when re-planning)."""
 
-    def __init__(self, geo: Geometry, grid: dict[int, tuple[int, int]], seed: int) -> None:
+    def __init__(self, geo: Geometry, grid: dict[int, tuple[int, int]], seed: int,
+                 seat_weight: float = SEAT_WEIGHT, crowd: list[float] | None = None) -> None:
         self.geo = geo
+        self.seat_weight = seat_weight
         self.rng = random.Random(seed)
         n_slots = len(geo.slots)
         self.n_slots = n_slots
@@ -60,14 +65,15 @@ class Search:
         for sid, cell in geo.problem.previous.items():
             self.prev[geo.session_pos[sid]] = (geo.room_pos[cell.room], geo.slot_pos[cell.slot])
         self.move_weight = (sum(self.weight) * n_slots + 1) if self.prev else 0
-        # seats short, estimated with the whole show of interest (votes + hands) in the room it has
+        # seats short, estimated with the whole show of interest (votes + hands) in the room it has,
+        # or with the crowd a previous stage's grid drew (voters split between picks in one slot)
         wanted: dict[int, float] = defaultdict(float)
         for names, size in groups:
             for x in names:
                 wanted[geo.session_pos[x]] += size
         for sid, n in geo.problem.extra_demand.items():
             wanted[geo.session_pos[sid]] += n
-        self.pop = [wanted[s] for s in range(len(geo.sessions))]
+        self.pop = crowd if crowd is not None else [wanted[s] for s in range(len(geo.sessions))]
         self.cap = [r.capacity for r in geo.rooms]
         self.seats = 0.0
         # state
@@ -83,9 +89,10 @@ class Search:
             self._place(s, r, t)
         self.cov = [self._coverage(g) for g in range(len(groups))]
         self.value = (sum(w * c for w, c in zip(self.weight, self.cov, strict=True))
-                      - self.move_weight * self._moves() - SEAT_WEIGHT * self.seats)
+                      - self.move_weight * self._moves() - self.seat_weight * self.seats)
 
     # ------------------------------------------------------------------ state helpers
+
     def _moves(self) -> int:
         return sum(1 for s, c in self.prev.items() if self.where.get(s) != c)
 
@@ -170,22 +177,54 @@ class Search:
                 return None
             return [(s, (r, t))], (s,)
         if self.length[s] > 1:
-            return None
+            return self._propose_multi(s, t, cur)
         # take the cell of a single-slot session b running at t
-        candidates = [self.cell[r, t] for r in rooms if (r, t) in self.cell]
-        candidates = [b for b in candidates if self.length[b] == 1 and b not in self.geo.fixed and b != s]
-        if not candidates:
+        occupied = [r for r in rooms if (r, t) in self.cell]
+        if not occupied:
             return None
-        b = self.rng.choice(candidates)
-        rb, _ = self.where[b]
+        rb = self.rng.choice(occupied)
+        b = self.cell[rb, t]
+        if b in self.geo.fixed or b == s:
+            return None
         if cur is None:
+            # a waiting pitch takes the cell; the occupant (a double too) goes out of the grid
             if b in self.must:
                 return None
             return [(b, None), (s, (rb, t))], (s, b)
+        if self.length[b] > 1:
+            return None
         rs, ts = cur
         if rs not in self.rooms_at[b].get(ts, ()):
             return None
         return [(b, (rs, ts)), (s, (rb, t))], (s, b)
+
+    def _propose_multi(self, s: int, t: int, cur: tuple[int, int] | None) -> tuple[Changes, tuple[int, ...]] | None:
+        """A multi-slot session takes a run of cells; their single-slot occupants go out of the grid
+        (when s was out) or into the cells s leaves, slot for slot."""
+        r = self.rng.choice(self.rooms_at[s][t])
+        length = self.length[s]
+        if cur is not None and cur[0] == r and abs(cur[1] - t) < length:
+            return None
+        changes: Changes = []
+        moved = [s]
+        for i in range(length):
+            b = self.cell.get((r, t + i))
+            if b is None:
+                continue
+            if self.length[b] > 1 or b in self.geo.fixed or b == s:
+                return None
+            if cur is None:
+                if b in self.must:
+                    return None
+                changes.append((b, None))
+            else:
+                rs, ts = cur
+                if rs not in self.rooms_at[b].get(ts + i, ()):
+                    return None
+                changes.append((b, (rs, ts + i)))
+            moved.append(b)
+        changes.append((s, (r, t)))
+        return changes, tuple(moved)
 
     def _apply(self, changes: Changes) -> Changes | None:
         """Apply a move if it keeps hosts in one place; returns the undo list or None."""
@@ -241,7 +280,7 @@ class Search:
             undo = self._apply(changes)
             if undo is None:
                 continue
-            delta = self.simple - simple_before - SEAT_WEIGHT * (self.seats - seats_before)
+            delta = self.simple - simple_before - self.seat_weight * (self.seats - seats_before)
             old: dict[int, int] = {}
             for s in moved:
                 for g in self.exact_voters_of[s]:
@@ -272,11 +311,54 @@ def anneal_moves(geo: Geometry, seconds: float) -> int:
     n = max(1, len(geo.sessions))
     groups = sum(len(vs) for vs in voter_sets(geo.problem)) / n
     rooms = sum(len(o) for o in geo.starts) / max(1, n * len(geo.slots))
-    micros = 80 + 1.0 * groups + 2.5 * rooms
+    micros = 80 + 1.0 * groups + 3.5 * rooms
     return max(0, int(seconds * 1e6 / micros))
 
 
-def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline: float,
-           seed: int) -> dict[int, tuple[int, int]]:
-    """The best grid simulated annealing finds from `grid` within `moves` proposals."""
-    return Search(geo, grid, seed).run(moves, deadline)
+def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline: float, seed: int,
+           judge: Callable[[dict[int, tuple[int, int]]], tuple[float, float]] | None = None,
+           seats_limit: float = math.inf) -> dict[int, tuple[int, int]]:
+    """The best grid annealing finds from `grid` within `moves` proposals.
+
+    The estimate of seats short used while searching is rough (it ignores voters splitting between
+    their picks in one slot), so the search runs in stages and `judge` (grid -> (coverage, seats
+    short) as they will be reported) checks each stage's grid: while seats short is over
+    `seats_limit`, the next stage weighs seats more. The best grid within the limit wins; if none is,
+    the one with the fewest seats short.
+    """
+    if judge is None:
+        return Search(geo, grid, seed).run(moves, deadline)
+    weight = SEAT_WEIGHT
+    found: list[tuple[tuple[float, float], dict[int, tuple[int, int]]]] = []
+    current = grid
+    crowd: list[float] | None = None
+    for i, share in enumerate(STAGES):
+        search = Search(geo, current, seed + i, seat_weight=weight, crowd=crowd)
+        current = search.run(int(moves * share), deadline, t_start=1.5 if i == 0 else 0.5)
+        crowd = _crowd(geo, current, search.pop)
+        coverage, seats = judge(current)
+        found.append(((coverage, seats), current))
+        if seats > seats_limit:
+            weight *= 4
+        if time.perf_counter() > deadline:
+            break
+    within = [f for f in found if f[0][1] <= seats_limit]
+    if within:
+        return max(within, key=lambda f: f[0][0])[1]
+    return min(found, key=lambda f: f[0][1])[1]
+
+
+def _crowd(geo: Geometry, grid: dict[int, tuple[int, int]], interest: list[float]) -> list[float]:
+    """Expected crowd per session in `grid` (metrics.demand); a session out of the grid gets its
+    interest scaled by the grid's typical crowd-to-interest ratio."""
+    placements = [Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id) for s, (r, t) in grid.items()]
+    real = demand(geo.problem, placements)
+    ratios = sorted(real[geo.sessions[s].id] / interest[s] for s in grid
+                    if interest[s] > 0 and geo.sessions[s].id in real)
+    typical = ratios[len(ratios) // 2] if ratios else 1.0
+    return [real.get(sess.id, interest[s] * typical) if s in grid else interest[s] * typical
+            for s, sess in enumerate(geo.sessions)]
+
+
+# shares of the annealing moves per stage (see anneal)
+STAGES = (0.5, 0.25, 0.25)
