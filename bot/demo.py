@@ -158,66 +158,66 @@ def run_demo(*, out_dir: Path, solve_seconds: float, console: Console) -> int:
         slack.stop()
 
 
-def _step(console: Console, clock: DemoClock, zone: ZoneInfo, title: str) -> None:
-    console.rule(f"[bold]{clock.now.astimezone(zone):%H:%M}[/bold]  {title}")
+@dataclass
+class Story:
+    """The day's narrator: moves the clock, prints the heading, and runs what is due."""
+
+    ctx: AppContext
+    clock: DemoClock
+    zone: ZoneInfo
+    printer: SlackPrinter
+    console: Console
+
+    def at(self, hhmm: str | None, title: str) -> None:
+        if hhmm:
+            self.clock.set_local(self.zone, hhmm)
+        self.console.rule(f"[bold]{self.clock.now.astimezone(self.zone):%H:%M}[/bold]  {title}")
+
+    def due_posts(self, hhmm: str, title: str) -> None:
+        """What the reminder scheduler would fire at this minute (the same service it calls)."""
+        self.at(hhmm, title)
+        run_due(self.ctx)
+        self.printer.round_done()
+
+    def publish(self, event_id: int, draft: int, title: str) -> None:
+        self.at(None, title)
+        publishing.publish(self.ctx, event_id, draft, actor=ORGANISER)
+        self.printer.round_done()
 
 
 def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPrinter, console: Console,
              out_dir: Path, solve_seconds: float, began: float) -> int:
+    story = Story(ctx, clock, zone, printer, console)
     event = load_event(ctx, read_event_file(EXAMPLES / "localgovcamp.yaml"), actor="demo")
     assert event.id is not None
     event_id = event.id
-    _step(console, clock, zone, f"{event.name}: the event is set up (7 rooms, 5 slots)")
+    story.at(None, f"{event.name}: the event is set up (7 rooms, 5 slots)")
     console.print(organising.set_voting(ctx, event_id, open_=True, actor=ORGANISER).note)
 
-    _step(console, clock, zone, "pitches arrive and attendees vote")
+    story.at(None, "pitches arrive and attendees vote")
     pitch_file = read_pitch_file(EXAMPLES / "localgovcamp-pitches.yaml")
     imported = import_pitches(ctx, event_id, pitch_file, with_votes=False, actor="demo")
     console.print(f"{imported.pitches} pitches pitched (the example camp's, hosts not on Slack)")
     clicks = _vote_like_the_simulated_camp(ctx, event_id, pitch_file.votes, imported.pitch_ids, console)
     console.print(f"{clicks} votes from {len(pitch_file.votes)} attendees")
+    story.due_posts("09:35", "scheduled posts that are due")
 
-    clock.set_local(zone, "09:35")
-    _step(console, clock, zone, "scheduled posts that are due")
-    run_due(ctx)
-    printer.round_done()
-
-    clock.set_local(zone, "09:46")
-    _step(console, clock, zone, "voting closes; the organisers solve")
+    story.at("09:46", "voting closes; the organisers solve")
     console.print(organising.set_voting(ctx, event_id, open_=False, actor=ORGANISER).note)
     draft = _solve(ctx, event_id, console, kind="solve", seconds=solve_seconds)
+    story.publish(event_id, draft, "the organisers publish version 1")
+    story.due_posts("09:50", "reminders: 10 minutes before the first slot")
 
-    _step(console, clock, zone, "the organisers publish version 1")
-    publishing.publish(ctx, event_id, draft, actor=ORGANISER)
-    printer.round_done()
-
-    clock.set_local(zone, "09:50")
-    _step(console, clock, zone, "reminders: 10 minutes before the first slot")
-    run_due(ctx)
-    printer.round_done()
-
-    clock.set_local(zone, "12:20")
-    _step(console, clock, zone, "after lunch the Main hall is lost (a leak); the organisers re-plan")
+    story.at("12:20", "after lunch the Main hall is lost (a leak); the organisers re-plan")
     closed = replanning.close_room(ctx, event_id, "r1", actor=ORGANISER)
     console.print(f"Main hall closed for {', '.join(closed)}")
     draft = _solve(ctx, event_id, console, kind="replan", seconds=solve_seconds)
-
-    _step(console, clock, zone, "the organisers publish version 2: changelog, and DMs to those affected")
-    publishing.publish(ctx, event_id, draft, actor=ORGANISER)
-    printer.round_done()
-
-    clock.set_local(zone, "12:50")
-    _step(console, clock, zone, "reminders for the first afternoon slot")
-    run_due(ctx)
-    printer.round_done()
-
-    clock.set_local(zone, "15:50")
-    _step(console, clock, zone, "the last slot is over")
-    run_due(ctx)
-    printer.round_done()
+    story.publish(event_id, draft, "the organisers publish version 2: changelog, and DMs to those affected")
+    story.due_posts("12:50", "reminders for the first afternoon slot")
+    story.due_posts("15:50", "the last slot is over")
 
     written = exporting.export_files(ctx, event_id, out_dir, ["html", "ical", "csv", "json", "frab"])
-    _step(console, clock, zone, "the grid off Slack")
+    story.at(None, "the grid off Slack")
     for path in written:
         console.print(f"wrote {path}")
     with session_scope(ctx.engine) as db:
