@@ -30,13 +30,9 @@ from bot.exports import (
     render_pitches_json,
 )
 from bot.services.errors import NotFound
+from bot.services.problem_builder import session_id as session_key  # one id in solver files, exports, UIDs
 from bot.store.db import session_scope
 from bot.store.tables import Event, GridVersion, Person, Pitch, PitchHost, Placement, Room, Slot, Vote
-
-
-def session_key(pitch_id: int) -> str:
-    """The id a pitch has in solver files, exports and iCal UIDs: stable across versions."""
-    return f"p{pitch_id}"
 
 
 def _published(db: Session, event_id: int, number: int | None) -> GridVersion | None:
