@@ -1,0 +1,137 @@
+"""Multi-workspace install through Slack OAuth ("Add to Slack"), stored in our own database.
+
+Enabled when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set (HTTP mode). Then:
+
+* GET /slack/install shows the "Add to Slack" page and GET /slack/oauth_redirect finishes the
+  install (Bolt's OAuth flow; bot.web routes both paths to Bolt);
+* every installation (one bot token per workspace) is saved by slack_sdk's
+  SQLAlchemyInstallationStore in the bot's own database (tables slack_installations,
+  slack_bots, slack_oauth_states beside ours), so every worker process sees it at once;
+* each request is authorised from that store (Bolt's InstallationStoreAuthorize): the
+  listener's `client` carries *that* workspace's token, never another's;
+* the single SLACK_BOT_TOKEN is not needed (nor used for Slack requests).
+
+Without the two settings the bot is single-workspace, as before (SLACK_BOT_TOKEN).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import types
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from bot.context import AppContext
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# The bot scopes of app.yaml (oauth_config.scopes.bot): what the install asks each workspace for.
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "pins:write", "users:read", "usergroups:read")
+STATE_EXPIRY_SECONDS = 600
+
+_stores: dict[int, tuple[SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore]] = {}
+
+
+def _import_stores() -> tuple[Any, Any]:
+    """slack_sdk's SQLAlchemy stores, imported only when OAuth is on.
+
+    Their modules also define async variants and import `sqlalchemy.ext.asyncio` at the top,
+    which needs the `greenlet` package (not a dependency of campbot: we use only the
+    synchronous stores). If that import fails, a stand-in `sqlalchemy.ext.asyncio` (only the
+    names those modules mention, for their async classes' annotations) is put in place for
+    the duration of the import and removed afterwards.
+    """
+    try:
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+    except ImportError:
+        name = "sqlalchemy.ext.asyncio"
+        stand_in = types.ModuleType(name)
+        stand_in.AsyncEngine = type("AsyncEngine", (), {})  # type: ignore[attr-defined]
+        previous = sys.modules.get(name)
+        sys.modules[name] = stand_in
+        try:
+            for mod in ("slack_sdk.oauth.installation_store.sqlalchemy", "slack_sdk.oauth.state_store.sqlalchemy"):
+                sys.modules.pop(mod, None)
+            from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+            from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+        finally:
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+    return SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore
+_lock = threading.Lock()
+
+
+def oauth_enabled(settings: Settings) -> bool:
+    """True when the app is set up for installing into many workspaces."""
+    return bool(settings.slack_client_id and settings.slack_client_secret)
+
+
+def _create_tables(engine: Engine, *stores: Any) -> None:
+    """CREATE TABLE IF NOT EXISTS, tolerating another worker creating them at the same moment."""
+    for attempt in range(3):
+        try:
+            for store in stores:
+                store.metadata.create_all(engine)  # checkfirst
+            return
+        except DBAPIError:
+            if attempt == 2:
+                raise
+            log.info("OAuth tables were being created by another process; checking again")
+
+
+def stores_for(ctx: AppContext) -> tuple[SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore]:
+    """The installation and OAuth-state stores on this context's engine (tables created once)."""
+    assert ctx.settings.slack_client_id, "SLACK_CLIENT_ID is needed for the installation store"
+    with _lock:
+        found = _stores.get(id(ctx.engine))
+        if found is None:
+            installation_cls, state_cls = _import_stores()
+            installations = installation_cls(
+                client_id=ctx.settings.slack_client_id, engine=ctx.engine, logger=logging.getLogger("campbot.oauth")
+            )
+            states = state_cls(
+                expiration_seconds=STATE_EXPIRY_SECONDS, engine=ctx.engine, logger=logging.getLogger("campbot.oauth")
+            )
+            _create_tables(ctx.engine, installations, states)
+            found = _stores[id(ctx.engine)] = (installations, states)
+        return found
+
+
+def installation_store(ctx: AppContext) -> SQLAlchemyInstallationStore:
+    return stores_for(ctx)[0]
+
+
+def oauth_settings_for(ctx: AppContext) -> OAuthSettings | None:
+    """Bolt's OAuthSettings for this context, or None for a single-workspace bot."""
+    settings = ctx.settings
+    if not oauth_enabled(settings):
+        return None
+    assert settings.slack_client_secret is not None and settings.slack_client_id is not None
+    installations, states = stores_for(ctx)
+    base = settings.public_url.rstrip("/")
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(BOT_SCOPES),
+        installation_store=installations,
+        state_store=states,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        redirect_uri=f"{base}{REDIRECT_PATH}",
+        install_page_rendering_enabled=True,
+    )
