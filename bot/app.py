@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.listeners import actions, commands, events, views
 from bot.listeners.common import CONTEXT_KEY
+from bot.oauth import oauth_settings_for
 from bot.services.requests_seen import first_time
 from bot.settings import Mode
 from bot.slack_client import make_web_client
@@ -73,10 +74,12 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
             "(Slack app settings > Basic Information > Signing Secret)."
         )
     client = web_client or make_web_client(settings)
+    oauth = oauth_settings_for(ctx)  # many workspaces (bot.oauth) when SLACK_CLIENT_ID/SECRET are set
     app = App(
         name="campbot",
         signing_secret=secret,
         client=client,
+        oauth_settings=oauth,
         process_before_response=False,
         request_verification_enabled=secret is not None,
         token_verification_enabled=False,  # no network at build time; auth.test runs on first request
