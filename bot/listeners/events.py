@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import error_home, home_view
 from bot.context import AppContext
+from bot.installations import forget_team, revoke_team_tokens
 from bot.listeners.common import app_context, event_for
 from bot.services.errors import ServiceError
 from bot.services.home import home_for
@@ -40,13 +41,18 @@ def app_home_opened_callback(event: dict[str, Any], client: WebClient, context: 
 
 
 def app_uninstalled_callback(event: dict[str, Any], context: BoltContext) -> None:
-    """Subscribed in app.yaml; acknowledged so Slack does not retry. Data is kept (organisers
-    export it with campbot export); nothing more is sent to that workspace."""
+    """Subscribed in app.yaml; the workspace's tokens, camps and jobs go (bot.installations)."""
     log.warning("campbot was uninstalled from workspace %s", context.team_id)
+    if context.team_id:
+        forget_team(app_context(context), context.team_id, enterprise_id=context.enterprise_id)
 
 
 def tokens_revoked_callback(event: dict[str, Any], context: BoltContext) -> None:
+    """Bot tokens revoked: drop them and the jobs that would use them (data kept for a re-install)."""
     log.warning("Slack revoked campbot's tokens in workspace %s", context.team_id)
+    bots = ((event.get("tokens") or {}).get("bot") or []) if isinstance(event.get("tokens"), dict) else []
+    if context.team_id and bots:
+        revoke_team_tokens(app_context(context), context.team_id, enterprise_id=context.enterprise_id)
 
 
 def register(app: App, ctx: AppContext) -> None:
