@@ -16,6 +16,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from bot.context import AppContext, build_context
+from bot.oauth import oauth_enabled
 from bot.settings import Mode, Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def make_http_server(wsgi_app: Any, host: str, port: int) -> ThreadingWSGIServer
 
 
 def check_settings(settings: Settings) -> None:
-    if settings.slack_bot_token is None:
+    if settings.slack_bot_token is None and not (settings.mode == Mode.http and oauth_enabled(settings)):
         raise ServeError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., from the Slack app's OAuth page).")
     if settings.mode == Mode.socket and settings.slack_app_token is None:
         raise ServeError(
