@@ -78,11 +78,20 @@ def _sync_slots(db: Session, event_id: int, slots: list) -> None:
         db.delete(gone)
 
 
-def get_event(ctx: AppContext, slug: str | None = None, *, team_id: str | None = None) -> Event:
-    """The event by slug, or the only/newest one when no slug is given (one-camp installs)."""
+def get_event(
+    ctx: AppContext, slug: str | None = None, *, team_id: str | None = None, only_team: bool = False
+) -> Event:
+    """The event by slug, or the only/newest one when no slug is given (one-camp installs).
+
+    `only_team` (many workspaces, bot.oauth): only an event bound to exactly this team_id, never
+    one without a team, so no workspace ever sees another's camp."""
+    if only_team and not team_id:
+        raise NotFound("this workspace has no camp set up; set team_id in the event file and load it")
     with session_scope(ctx.engine) as db:
         query = select(Event)
-        if team_id is not None:
+        if only_team:
+            query = query.where(Event.team_id == team_id)
+        elif team_id is not None:
             query = query.where((Event.team_id == team_id) | (Event.team_id == None))  # noqa: E711
         slug = slug or ctx.settings.event
         if slug:
