@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
+from bot.oauth import oauth_enabled
 from bot.services.errors import ServiceError
 from bot.services.events import get_event
 from bot.store.tables import Event
@@ -41,7 +42,8 @@ def event_for(context: BoltContext) -> Event:
     cached = context.get("campbot_event")
     if isinstance(cached, Event):
         return cached
-    event = get_event(app_context(context), team_id=context.team_id)
+    ctx = app_context(context)
+    event = get_event(ctx, team_id=context.team_id, only_team=oauth_enabled(ctx.settings))
     context["campbot_event"] = event
     return event
 
