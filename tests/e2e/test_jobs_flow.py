@@ -13,9 +13,29 @@ from bot.services.grid_queries import published_grid
 from bot.store.tables import Event
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import pitch
-from tests.e2e.test_grid_flow import _ask, _click_publish, _preview
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_requests import SlackSender
+
+ORG, ORG_CHANNEL = "U0ORGANISE1", "C0ORGS"
+
+
+def _camp_command(slack: SlackSender, fake: FakeSlack, text: str) -> str:
+    """`/camp text` from an organiser; returns the private reply."""
+    before = len(fake.calls_to("response_url"))
+    assert slack.command("/camp", text, user_id=ORG, channel_id=ORG_CHANNEL).status == 200
+    return str(fake.wait_for("response_url", before + 1)[-1].params.get("text", ""))
+
+
+def _publish_from_preview(slack: SlackSender, fake: FakeSlack) -> str:
+    """Press the Publish button on the solve's private preview; returns the reply."""
+    preview: Call = fake.wait_for("chat.postEphemeral", 1, timeout=60)[0]
+    button = next(el for block in preview.params["blocks"] for el in block.get("elements") or []
+                  if el.get("action_id") == "grid_publish")
+    before = len(fake.calls_to("response_url"))
+    sent = slack.click("grid_publish", button["value"], user_id=ORG,
+                       message={"type": "message", "ts": "1700000099.000001", "text": "", "blocks": []})
+    assert sent.status == 200
+    return str(fake.wait_for("response_url", before + 1, timeout=30)[-1].params.get("text", ""))
 
 
 def test_publishing_schedules_reminders_that_reach_exactly_the_right_people(
@@ -39,8 +59,8 @@ def test_publishing_schedules_reminders_that_reach_exactly_the_right_people(
     fake_slack.wait_for("views.publish", 2)
     bot.settle()
 
-    assert "Solving" in _ask(slack, fake_slack, "solve 2")
-    assert _click_publish(slack, fake_slack, _preview(fake_slack, 1)).startswith("Published version 1")
+    assert "Solving" in _camp_command(slack, fake_slack, "solve 2")
+    assert _publish_from_preview(slack, fake_slack).startswith("Published version 1")
     grid = published_grid(ctx, event.id)
     assert grid is not None and len(grid.entries) == 3
 
