@@ -1,0 +1,72 @@
+"""What a person sees when the database is away: a plain "try again", never a 500 or silence.
+
+The first thing every Slack request does is record its replay key (bot.app's `once_only`),
+so a database outage shows there first. The request is refused *closed* (nothing runs, so
+nothing can half-happen or happen twice later), and the person is told, in the way each kind
+of request allows:
+
+* slash command: the ack itself carries an ephemeral message (Slack shows it to the sender);
+* modal submission: the ack carries a field error on the modal's first input, so the modal
+  stays open with the person's text in it and they can press Submit again;
+* button / menu: acked (200), and a private message goes through the response_url (or an
+  ephemeral / DM) from a background thread;
+* Events API: 503 with Retry-After, so Slack delivers the event again later (its retries
+  come after about 1 and 5 minutes), and nothing (an uninstall, say) is lost.
+
+A failure *after* the key is recorded is caught by bot.listeners.common.after_ack (the
+"sorry, try again" reply) or by the modal callbacks (field error), so it is never silent either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_sdk import WebClient
+
+log = logging.getLogger(__name__)
+
+DB_DOWN = (
+    "Sorry, campbot can't reach its database just now, so nothing was changed. Please try again in a minute."
+)
+RETRY_AFTER_SECONDS = 30
+
+
+def _first_input_block(body: dict[str, Any]) -> str | None:
+    view = body.get("view") or {}
+    for block in view.get("blocks") or [] if isinstance(view, dict) else []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def database_down_response(
+    body: dict[str, Any], client: WebClient | None, run_later: Callable[[Callable[[], None]], Any]
+) -> BoltResponse:
+    """The answer to a Slack request that arrived while the database is unreachable."""
+    from bot.listeners.common import tell
+
+    kind = body.get("type") or ("command" if "command" in body else "")
+    if kind == "command":
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": DB_DOWN}),
+            headers={"content-type": "application/json"},
+        )
+    if kind == "view_submission":
+        block = _first_input_block(body)
+        if block is not None:
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_action": "errors", "errors": {block: DB_DOWN[:150]}}),
+                headers={"content-type": "application/json"},
+            )
+        return BoltResponse(status=200, body="")
+    if kind == "event_callback":
+        return BoltResponse(status=503, body="database unavailable", headers={"retry-after": str(RETRY_AFTER_SECONDS)})
+    if client is not None and kind in ("block_actions", "shortcut", "message_action", "block_suggestion"):
+        run_later(lambda: tell(client, body, DB_DOWN))
+    return BoltResponse(status=200, body="")
