@@ -22,11 +22,13 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import AppContext
 from bot.listeners import actions, commands, events, views
 from bot.listeners.common import CONTEXT_KEY
 from bot.oauth import oauth_settings_for
+from bot.outage import database_down_response
 from bot.services.requests_seen import first_time
 from bot.settings import Mode
 from bot.slack_client import make_web_client
@@ -92,9 +94,16 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
         context[CONTEXT_KEY] = ctx
         return next()
 
-    def once_only(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def once_only(body: dict[str, Any], client: WebClient, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         key = request_key(body)
-        if key is None or first_time(ctx, key):
+        if key is None:
+            return next()
+        try:
+            fresh = first_time(ctx, key)
+        except SQLAlchemyError as exc:  # the database is away: refuse closed, tell the person (bot.outage)
+            log.warning("database unavailable (%s); asked the sender to try again", type(exc).__name__)
+            return database_down_response(body, client, listener_executor(app).submit)
+        if fresh:
             return next()
         log.info("ignored a repeated Slack request %s", key)
         return BoltResponse(status=200, body="")
