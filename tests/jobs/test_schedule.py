@@ -219,3 +219,13 @@ def test_a_finished_item_is_not_scheduled_again(jctx: AppContext, camp: Event, f
     run_due(jctx, sender=sender)
     jobs.reschedule_event_jobs(jctx, camp.id)
     assert sorted(_job_table(jctx)) == [f"closing:{camp.id}", f"remind:{camp.id}:t4"]
+
+
+def test_moving_the_voting_close_moves_its_job(jctx: AppContext, camp: Event) -> None:
+    assert camp.id is not None
+    jobs.reschedule_event_jobs(jctx, camp.id)
+    assert _job_table(jctx)[f"voting:{camp.id}"][0] == local(DAY, "09:35")
+    update_event(jctx, camp.id, voting_closes_at=local(DAY, "11:00"))
+    jobs.reschedule_event_jobs(jctx, camp.id)
+    table = _job_table(jctx)
+    assert list(table) == [f"voting:{camp.id}"] and table[f"voting:{camp.id}"][0] == local(DAY, "10:50")
