@@ -1,9 +1,11 @@
 """APScheduler wiring: timed posts and reminders from a job store in the bot's own database.
 
 * **Persistent store, same database.** Jobs live in `apscheduler_jobs` beside the other
-  tables (the same engine, so an in-memory SQLite test database works too), so a restart
-  finds them again. A job holds ids only (event id, slot key): its function reads the
-  database when it fires, so a re-plan never leaves a reminder pointing at an old room.
+  tables, through the app's own engine, so a restart finds them again. (An in-memory SQLite
+  database keeps its jobs too, but its one shared connection cannot serve the scheduler's
+  threads and the app's at once: run a live scheduler on a SQLite file or PostgreSQL.)
+  A job holds ids only (event id, slot key): its function reads the database when it
+  fires, so a re-plan never leaves a reminder pointing at an old room.
 * **Stable job ids + replace_existing.** `remind:{event}:{slot}`, `grid:{event}`,
   `voting:{event}`, `closing:{event}`: rescheduling after a publish, a re-plan or a changed
   voting window replaces jobs instead of adding duplicates, and jobs no longer in the plan are
@@ -23,7 +25,9 @@
 * **A sweep.** The leader runs `notifying.run_due` every `sweep_seconds` (and at once when it
   takes over): it retries failed sends, resumes an item a dead process left half-done, and
   catches an item whose job is missing. It also wakes the scheduler up, so jobs another
-  process added are seen within a sweep.
+  process added are seen within a sweep. Every minute the leader also re-derives every
+  event's jobs from the database, so a change nobody rescheduled for (an event file loaded
+  again with new slot times) still moves the jobs.
 """
 
 from __future__ import annotations
