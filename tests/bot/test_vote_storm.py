@@ -17,7 +17,7 @@ from sqlmodel import select
 from bot.context import AppContext
 from bot.services.organising import set_voting
 from bot.services.pitching import PitchInput, create_pitch
-from bot.services.voting import toggle_vote
+from bot.services.voting import OverQuota, toggle_vote
 from bot.store.db import session_scope
 from bot.store.tables import Event, Person, Vote
 
@@ -75,3 +75,38 @@ def test_vote_storm(ctx: AppContext, event: Event) -> None:
     assert len(rows) == len({(u, p) for u, p in rows}), "a (person, pitch) pair has two rows"
     assert {u: s for u, s in actual.items() if s} == {u: s for u, s in expected.items() if s}
     assert len(people) == THREADS  # one person row each, however many first clicks raced
+
+
+def test_one_person_racing_past_the_quota(ctx: AppContext, event: Event) -> None:
+    """Twelve simultaneous first clicks by one person (quota 5): exactly five land."""
+    assert event.id is not None
+    event_id = event.id
+    with session_scope(ctx.engine) as db:
+        ev = db.get(Event, event_id)
+        assert ev is not None
+        ev.vote_quota = 5
+        db.add(ev)
+    set_voting(ctx, event_id, open_=True, actor="test")
+    pitch_ids = [create_pitch(ctx, event_id, "U0HOST", PitchInput(title=f"S{i}")).id for i in range(12)]
+    outcomes: list[str] = []
+    gate = threading.Barrier(len(pitch_ids))
+
+    def click(pid: int) -> None:
+        gate.wait()
+        try:
+            toggle_vote(ctx, event_id, "U0EAGER", pid)
+            outcomes.append("voted")
+        except OverQuota:
+            outcomes.append("over")
+        except BaseException as exc:  # noqa: BLE001
+            outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=click, args=(p,)) for p in pitch_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["over"] * 7 + ["voted"] * 5
+    with session_scope(ctx.engine) as db:
+        assert len(db.exec(select(Vote)).all()) == 5
+        assert len(db.exec(select(Person).where(Person.slack_user_id == "U0EAGER")).all()) == 1
