@@ -138,3 +138,42 @@ def test_a_burst_of_votes_coalesces_card_updates(
     assert _votes(bot, pid) == 30
     assert shown_count(updates[-1]) == 30  # the last word is the true count
     assert len(updates) < 30  # and the burst did not cost one call per vote
+
+
+def test_concurrent_clicks_over_http(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event
+) -> None:
+    """Eight people clicking at once on three cards: every toggle counts (toggles commute, so
+    each person's final state is the parity of their clicks) and each card ends on the truth."""
+    import random
+    import threading
+    from collections import Counter
+
+    cards = [pitch(slack, fake_slack, bot, title=f"Card {i}") for i in range(3)]
+    expected: Counter[int] = Counter()
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def person(n: int) -> None:
+        rng = random.Random(n)
+        clicks = [rng.randrange(3) for _ in range(10)]
+        for i in clicks:
+            pid, message = cards[i]
+            sent = slack.click("vote_toggle", str(pid), user_id=f"U0CROWD{n}", message=message)
+            with lock:
+                statuses.append(sent.status)
+        with lock:
+            for i, c in Counter(clicks).items():
+                expected[cards[i][0]] += c % 2
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert statuses == [200] * 80
+    fake_slack.wait_for("response_url", 80, timeout=30)
+    bot.settle()
+    for pid, _ in cards:
+        assert _votes(bot, pid) == expected[pid]
+        assert shown_count(card_updates(fake_slack, pid)[-1]) == expected[pid]
