@@ -91,6 +91,8 @@ def tell(
         client.chat_postMessage(channel=user, text=text, blocks=blocks)
     except SlackApiError as exc:
         log.warning("could not tell %s: %s", user, exc.response.get("error"))
+    except Exception as exc:  # network trouble after retries: the reply is lost, the bot goes on
+        log.warning("could not tell %s: %s", user, type(exc).__name__)
 
 
 def _first_response_url(body: dict[str, Any]) -> str | None:
