@@ -269,7 +269,7 @@ def pitch_for_edit(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) 
         pitch = _pitch(db, event_id, pitch_id)
         _host_person(db, event_id, pitch, user_id)
         if pitch.status != "active":
-            raise ServiceError("That pitch was withdrawn or merged, so it can't be edited.")
+            raise ServiceError("That pitch was withdrawn or merged, so it can no longer be changed.")
         card = _card(db, pitch)
         return card, PitchInput(
             title=pitch.title,
