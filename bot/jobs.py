@@ -156,6 +156,13 @@ def sweep() -> None:
         if report.sent or report.failed:
             log.info("sweep: %s %s for event %s: %s", report.item.what, report.item.ref, report.item.event_id,
                      report.status)
+    # A publication whose sends a restart or a Slack outage cut short is finished here, once
+    # (its sends are keyed), so nobody has to press Publish again.
+    from bot.services.publishing import resume_publications
+
+    for pub in resume_publications(ctx, client=sender.client if sender else None):
+        log.info("sweep: resumed publishing version %s: %d sent, %d failed", pub.number, len(pub.sent),
+                 len(pub.failed))
 
 
 _FUNCS = {"grid": post_grid, "voting": nudge_voting, "remind": remind_slot, "closing": post_closing}

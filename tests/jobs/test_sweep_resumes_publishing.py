@@ -1,0 +1,33 @@
+"""The leader's sweep finishes a publication that Slack cut short, once."""
+
+from __future__ import annotations
+
+from bot import jobs
+from bot.context import AppContext
+from bot.services import publishing
+from bot.services.notifying import Sender
+from bot.store.tables import Event
+from tests.bot.test_grid_helpers import add_pitch, make_draft
+from tests.support.fake_slack import FakeSlack
+
+
+def test_sweep_resends_only_what_failed(jctx: AppContext, camp: Event, fake_slack: FakeSlack, sender: Sender) -> None:
+    assert camp.id is not None
+    ids = [add_pitch(jctx, camp, f"Talk {i}", f"U0HOST{i}") for i in range(3)]
+    draft = make_draft(jctx, camp, {pid: (f"r{i + 1}", "t1") for i, pid in enumerate(ids)})
+    fake_slack.fail("chat.postMessage", error="not_in_channel", times=1)  # the grid post is refused once
+    _, report = publishing.publish_with_report(jctx, camp.id, draft, actor="U0ORGANISE1")
+    assert report.failed and not fake_slack.calls_to("chat.postMessage")
+    updates = len(fake_slack.calls_to("chat.update"))
+    assert updates == 3
+
+    jobs._bind(jctx, sender)  # what the scheduler's executor threads do
+    try:
+        jobs.sweep()
+        grid_posts = len(fake_slack.calls_to("chat.postMessage"))
+        assert grid_posts >= 1
+        assert len(fake_slack.calls_to("chat.update")) == updates  # the cards were not sent again
+        jobs.sweep()  # nothing left: nothing more is sent
+        assert len(fake_slack.calls_to("chat.postMessage")) == grid_posts
+    finally:
+        jobs._bind(None, None)  # type: ignore[arg-type]
