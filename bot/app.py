@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -26,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import AppContext
 from bot.listeners import actions, commands, events, views
-from bot.listeners.common import CONTEXT_KEY
+from bot.listeners.common import CONTEXT_KEY, DEFERRED_CLAIM
 from bot.oauth import oauth_settings_for
 from bot.outage import database_down_response
 from bot.services.requests_seen import first_time
@@ -40,6 +42,27 @@ OPTIONAL_LISTENER_MODULES = ("bot.listeners.organiser_grid", "bot.listeners.jobs
 
 
 LISTENER_THREADS = 16
+DEFERRED_KINDS = ("block_actions:", "event:")
+
+
+class RecentKeys:
+    """Request keys this process saw lately (bounded): catches retries and replays without
+    touching the database, so the ack stays fast when SQLite is busy with votes."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, key: str) -> bool:
+        """True if the key is new here."""
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys[key] = None
+            if len(self._keys) > self.capacity:
+                self._keys.popitem(last=False)
+            return True
 
 
 def listener_executor(app: App) -> Executor:
@@ -94,9 +117,19 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
         context[CONTEXT_KEY] = ctx
         return next()
 
+    recent = RecentKeys()
+
     def once_only(body: dict[str, Any], client: WebClient, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         key = request_key(body)
         if key is None:
+            return next()
+        if not recent.add(key):  # a retry or replay to this process: no database round trip
+            log.info("ignored a repeated Slack request %s", key)
+            return BoltResponse(status=200, body="")
+        if key.startswith(DEFERRED_KINDS):
+            # Clicks and events are many and cheap to ack: their database claim (which stops a
+            # replay sent to another worker process) runs after the ack, in after_ack().
+            body[DEFERRED_CLAIM] = (ctx, key)
             return next()
         try:
             fresh = first_time(ctx, key)

@@ -19,11 +19,13 @@ from bot.context import AppContext
 from bot.oauth import oauth_enabled
 from bot.services.errors import ServiceError
 from bot.services.events import get_event
+from bot.services.requests_seen import first_time
 from bot.store.tables import Event
 
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "campbot"
+DEFERRED_CLAIM = "_campbot_claim"  # body key: (AppContext, request key) to claim after the ack
 SORRY = (
     "Sorry, something went wrong on our side and your request may not have gone through. Please try again in a minute."
 )
@@ -102,10 +104,27 @@ def _first_response_url(body: dict[str, Any]) -> str | None:
     return None
 
 
+def claim_deferred(body: dict[str, Any]) -> bool:
+    """Whether this request is the first of its kind across all processes. For clicks and
+    events, build_app's middleware leaves the database claim to be made after the ack (see
+    bot.app); a repeat seen by another process is dropped here. True when nothing is pending."""
+    pending = body.pop(DEFERRED_CLAIM, None)
+    if pending is None:
+        return True
+    ctx, key = pending
+    if first_time(ctx, key):
+        return True
+    log.info("ignored a repeated Slack request %s (seen by another process)", key)
+    return False
+
+
 def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None]) -> None:
     """Run the slow part of a listener: a ServiceError is told to the person as is; anything
-    else is logged (without tokens: SecretStr settings never print) and answered with a sorry."""
+    else is logged (without tokens: SecretStr settings never print) and answered with a sorry.
+    A request already handled (by any process) is skipped."""
     try:
+        if not claim_deferred(body):
+            return
         work()
     except ServiceError as exc:
         tell(client, body, str(exc))

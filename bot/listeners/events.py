@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.home import error_home, home_view
 from bot.context import AppContext
 from bot.installations import forget_team, revoke_team_tokens
-from bot.listeners.common import app_context, event_for
+from bot.listeners.common import app_context, claim_deferred, event_for
 from bot.services.errors import ServiceError
 from bot.services.home import home_for
 
@@ -33,10 +33,14 @@ def publish_home(context: BoltContext, client: WebClient, user_id: str) -> None:
         log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
 
 
-def app_home_opened_callback(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def app_home_opened_callback(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     # Events are acked by Bolt itself before this runs (process_before_response=False).
     if event.get("tab", "home") != "home" or not event.get("user"):
         return  # another tab, or no one to publish for
+    if not claim_deferred(body):
+        return
     publish_home(context, client, str(event.get("user", "")))
 
 

@@ -109,3 +109,37 @@ def test_replayed_event_handled_once(slack: SlackSender, fake_slack: FakeSlack, 
     assert retry.status == 200
     bot.settle()
     assert len(fake_slack.calls_to("views.publish")) == 1
+
+
+def test_replay_to_another_worker_process_counts_once(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, voting_open: Event
+) -> None:
+    """Two app instances on one database (gunicorn workers): the in-memory check of one cannot
+    see the other's requests, the database claim after the ack does."""
+    import requests
+
+    from bot.app import build_app, listener_executor
+    from bot.serve import serve_in_thread
+    from bot.web import make_wsgi_app
+
+    other_app = build_app(bot.ctx)
+    server, thread = serve_in_thread(make_wsgi_app(bot.ctx, other_app))
+    try:
+        pid, message = pitch(slack, fake_slack, bot)
+        first = slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
+        fake_slack.wait_for("chat.update")
+        bot.settle()
+        other_url = f"http://127.0.0.1:{server.server_port}/slack/events"
+        assert requests.post(other_url, data=first.body, headers=first.headers, timeout=10).status_code == 200
+        event_sent = slack.event({"type": "app_home_opened", "user": "U0FAN1", "tab": "home"})
+        fake_slack.wait_for("views.publish")
+        assert requests.post(other_url, data=event_sent.body, headers=event_sent.headers, timeout=10).status_code == 200
+        listener_executor(other_app).shutdown(wait=True)
+        bot.settle()
+        assert _vote_rows(bot) == 1
+        assert len(fake_slack.calls_to("chat.update")) == 1
+        assert len(fake_slack.calls_to("views.publish")) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
