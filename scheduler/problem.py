@@ -223,6 +223,8 @@ def parse_problem(data: Any) -> Problem:
         if block is not None:
             block = _str(block, f"{where}.block")
         slots.append(Slot(id=rs["id"], start=rs["start"], end=rs["end"], block=block))
+    if len({datetime.fromisoformat(s.start).tzinfo is None for s in slots}) > 1:
+        raise ProblemError("slots: some times have a UTC offset and some do not; give every start and end one")
     ordered = sorted(slots, key=lambda s: s.start)
     for a, b in zip(ordered, ordered[1:], strict=False):
         if datetime.fromisoformat(b.start) < datetime.fromisoformat(a.end):

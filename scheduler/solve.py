@@ -127,7 +127,7 @@ SEATS_SLACK = 1.4
 
 
 def _anneal_share(geo: Geometry) -> float:
-    return 0.6 + 0.3 * min(1.0, len(geo.sessions) / 500)
+    return 0.8 + 0.1 * min(1.0, len(geo.sessions) / 500)
 
 # CP-SAT stops on deterministic time (work done, not seconds), so a seed gives one grid. It spends
 # between 0.25 (tiny and huge models) and 1.3 (mid-sized) units per second with 2 workers on the
@@ -259,7 +259,7 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         problem, [Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id) for s, (r, t) in hint_grid.items()])
     if hint_ok:
         seats_limit = SEATS_SLACK * _judge(geo, problem, hint_grid)[1] + 2.0
-        moves = min(anneal_moves(geo, _anneal_share(geo) * config.time_limit), 1000 * len(geo.sessions))
+        moves = min(anneal_moves(geo, _anneal_share(geo) * config.time_limit), 3000 * len(geo.sessions))
         hint_grid = anneal(geo, hint_grid, moves, began + SA_GUARD * config.time_limit, config.seed,
                            judge=lambda grid: _judge(geo, problem, grid), seats_limit=seats_limit)
         got = _judge(geo, problem, hint_grid)[0]

@@ -112,3 +112,7 @@ def test_solution_round_trip() -> None:
     data = solution_to_dict(sol)
     assert data["format"] == "campbot.solution/1"
     assert parse_solution(json.loads(json.dumps(data))) == sol
+
+
+def test_mixed_utc_offsets_refused() -> None:
+    _bad(lambda d: d["slots"][1].update(start="2026-06-20T11:00:00", end="2026-06-20T11:45:00"), "UTC offset")
