@@ -14,9 +14,11 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
 
 from bot.context import AppContext
 from bot.oauth import oauth_enabled
+from bot.outage import DB_DOWN
 from bot.services.errors import ServiceError
 from bot.services.events import get_event
 from bot.services.requests_seen import first_time
@@ -128,6 +130,9 @@ def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None])
         work()
     except ServiceError as exc:
         tell(client, body, str(exc))
+    except OperationalError as exc:  # the database is away (bot.outage): say so, not a vague sorry
+        log.warning("database unavailable after ack (%s); asked the sender to try again", type(exc).__name__)
+        tell(client, body, DB_DOWN)
     except Exception:
         log.exception("listener failed after ack")
         tell(client, body, SORRY)
