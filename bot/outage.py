@@ -10,11 +10,12 @@ of request allows:
   stays open with the person's text in it and they can press Submit again;
 * button / menu: acked (200), and a private message goes through the response_url (or an
   ephemeral / DM) from a background thread;
-* Events API: 503 with Retry-After, so Slack delivers the event again later (its retries
-  come after about 1 and 5 minutes), and nothing (an uninstall, say) is lost.
+* Events API (should one reach this path): 503 with Retry-After, so Slack delivers it again.
 
-A failure *after* the key is recorded is caught by bot.listeners.common.after_ack (the
-"sorry, try again" reply) or by the modal callbacks (field error), so it is never silent either.
+Clicks and events claim their key after the ack (bot.app's deferred claim), so for them the
+outage shows in bot.listeners.common.after_ack, which tells the person DB_DOWN privately; an
+event's work (an App Home refresh) is simply not done. The modal callbacks answer a failed
+save with a field error. Nothing is ever silent towards the person who acted.
 """
 
 from __future__ import annotations
