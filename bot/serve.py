@@ -31,6 +31,9 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a burst of clicks beyond that gets "connection
+    # reset" before a thread can accept it. Slack sends bursts (everyone votes at once).
+    request_queue_size = 1024
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -217,3 +217,40 @@ def test_old_replay_keys_are_forgotten(ctx: AppContext) -> None:
     later = ctx.now() + timedelta(days=3)
     assert forget_old(AppContext(settings=ctx.settings, engine=ctx.engine, clock=lambda: later)) == 1
     assert first_time(ctx, "k1")
+
+
+def test_http_server_takes_a_burst_of_connections(ctx: AppContext, event: Event) -> None:
+    """Everyone clicks at once: 150 simultaneous connections, none reset (backlog > 5)."""
+    import socket
+
+    from bot.serve import serve_in_thread
+
+    server, thread = serve_in_thread(make_wsgi_app(ctx))
+    port = server.server_port
+    gate = threading.Barrier(150)
+    failures: list[str] = []
+
+    def hit() -> None:
+        gate.wait()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
+                data = b""
+                while chunk := s.recv(4096):
+                    data += chunk
+                if not data.startswith(b"HTTP/1.0 200"):
+                    failures.append(data[:40].decode(errors="replace"))
+        except OSError as exc:
+            failures.append(repr(exc))
+
+    try:
+        threads = [threading.Thread(target=hit) for _ in range(150)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert failures == []
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
