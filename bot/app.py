@@ -7,6 +7,11 @@ however slow the database or the Web API are. Two middlewares run before any lis
 1. the AppContext goes into the Bolt context (`bot.listeners.common.app_context`);
 2. a request seen before (same `event_id` / `trigger_id` / `action_ts`: a Slack retry or a
    replayed signed request) is answered 200 and goes no further, so it changes nothing twice.
+   This process's recent keys are checked in memory first. Commands and modal submissions
+   are then claimed in the SeenRequest table before the listener runs; clicks and events,
+   the high-volume kinds, are claimed after the ack by `after_ack` / `claim_deferred`
+   (bot.listeners.common), which keeps a busy SQLite write lock off Slack's 3 seconds while
+   a replay sent to another worker process is still dropped before it changes anything.
 
 Other engineers' listener modules are optional: see OPTIONAL_LISTENER_MODULES and the
 docstring of bot/listeners/camp_router.py for how to add subcommands and actions.
