@@ -49,8 +49,9 @@ How to add a button/menu action: a module-level callback, bound in your `registe
 Build buttons with bot.blocks.common.button(...); escape user text with bot.escape.escape.
 For a modal, `app.view("<callback_id>")(...)` and ack(response_action="errors", errors={block_id: msg}).
 
-Interactive requests are de-duplicated before any listener runs (see bot.app), so a
-replayed click does not run your callback twice.
+Replays and retries are dropped for you (see bot.app): commands and modal submissions before
+your callback runs; clicks and events in memory before it runs and across worker processes
+inside after_ack, so do a click's work inside after_ack(...) to be covered everywhere.
 """
 
 from __future__ import annotations
