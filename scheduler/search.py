@@ -305,56 +305,67 @@ class Search:
         return best
 
 
-def anneal_moves(geo: Geometry, seconds: float) -> int:
-    """How many moves fit in `seconds` on the bench machine, from the instance's size: each move
-    costs a base amount, plus the voters touched, plus the rooms scanned."""
+def move_cost(geo: Geometry) -> float:
+    """Seconds one move takes on the bench machine, from the instance's size: a base amount, plus
+    the voters touched, plus the rooms scanned."""
     n = max(1, len(geo.sessions))
     groups = sum(len(vs) for vs in voter_sets(geo.problem)) / n
     rooms = sum(len(o) for o in geo.starts) / max(1, n * len(geo.slots))
-    micros = 80 + 1.0 * groups + 3.5 * rooms
-    return max(0, int(seconds * 1e6 / micros))
+    return (80 + 1.0 * groups + 3.5 * rooms) * 1e-6
+
+
+def anneal_moves(geo: Geometry, seconds: float) -> int:
+    """How many moves fit in `seconds` on the bench machine."""
+    return max(0, int(seconds / move_cost(geo)))
+
+
+def anneal_runs(geo: Geometry) -> int:
+    """Independent first-stage runs: restarts make small grids far less seed-dependent, while large
+    ones need long runs."""
+    n = len(geo.sessions)
+    return 4 if n <= 80 else 2 if n <= 250 else 1
+
+
+Judged = tuple[float, float]  # (coverage, seats short) as they will be reported
 
 
 def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline: float, seed: int,
-           judge: Callable[[dict[int, tuple[int, int]]], tuple[float, float]] | None = None,
-           seats_limit: float = math.inf) -> dict[int, tuple[int, int]]:
-    """The best grid annealing finds from `grid` within `moves` proposals.
+           judge: Callable[[dict[int, tuple[int, int]]], Judged],
+           seats_limit: float = math.inf) -> tuple[dict[int, tuple[int, int]], Judged]:
+    """The best grid annealing finds from `grid` within `moves` proposals, and how it is judged.
 
     The estimate of seats short used while searching is rough (it ignores voters splitting between
-    their picks in one slot), so the search runs in stages and `judge` (grid -> (coverage, seats
-    short) as they will be reported) checks each stage's grid: while seats short is over
-    `seats_limit`, the next stage weighs seats more. The best grid within the limit wins; if none is,
-    the one with the fewest seats short.
+    their picks in one slot), so `judge` (grid -> (coverage, seats short) after room matching)
+    checks the grids of the first stage (independent runs); the second stage continues from the
+    best of them with the crowds that grid really draws, weighing seats much more if they were over
+    `seats_limit`. The best grid within the limit wins; if none is, the one with fewest seats short.
     """
-    if judge is None:
-        return Search(geo, grid, seed).run(moves, deadline)
     weight = SEAT_WEIGHT
-    found: list[tuple[tuple[float, float], dict[int, tuple[int, int]]]] = []
+    found: list[tuple[Judged, dict[int, tuple[int, int]]]] = []
 
-    def pick() -> dict[int, tuple[int, int]]:
+    def pick() -> tuple[Judged, dict[int, tuple[int, int]]]:
         within = [f for f in found if f[0][1] <= seats_limit]
         if within:
-            return max(within, key=lambda f: f[0][0])[1]
-        return min(found, key=lambda f: f[0][1])[1]
+            return max(within, key=lambda f: f[0][0])
+        return min(found, key=lambda f: f[0][1])
 
-    # stage 1: independent runs from the start (restarts make small grids far less seed-dependent)
-    n = len(geo.sessions)
-    runs = 4 if n <= 80 else 2 if n <= 250 else 1
+    runs = anneal_runs(geo)
     for i in range(runs):
         search = Search(geo, grid, seed + i, seat_weight=weight)
         got = search.run(int(moves * STAGES[0] / runs), deadline)
         found.append((judge(got), got))
         if time.perf_counter() > deadline:
-            return pick()
-    best = pick()
-    # stage 2: from the best, with seats weighed much more if they are over the limit
-    if judge(best)[1] > seats_limit:
+            judged, best = pick()
+            return best, judged
+    judged, best = pick()
+    if judged[1] > seats_limit:
         weight *= 16
     crowd = _crowd(geo, best, Search(geo, {}, seed).pop)
     got = Search(geo, best, seed + runs, seat_weight=weight, crowd=crowd).run(
         int(moves * STAGES[1]), deadline, t_start=0.5)
     found.append((judge(got), got))
-    return pick()
+    judged, best = pick()
+    return best, judged
 
 
 def _crowd(geo: Geometry, grid: dict[int, tuple[int, int]], interest: list[float]) -> list[float]:

@@ -32,7 +32,7 @@ from scheduler.model import Built, build, coverage
 from scheduler.model.seats import match_rooms
 from scheduler.model.variables import Variables
 from scheduler.problem import Metrics, Placement, Problem, Solution, Unscheduled
-from scheduler.search import anneal, anneal_moves
+from scheduler.search import anneal, anneal_moves, anneal_runs, move_cost
 from scheduler.validate import violations
 
 Progress = Callable[[str, float], None]
@@ -106,15 +106,15 @@ def _grid_to_hint(built: Built, grid: dict[int, tuple[int, int]]) -> None:
     coverage.hint(v, built.attends, grid)
 
 
-def _params(solver: cp_model.CpSolver, config: SolveConfig, seconds: float) -> None:
+def _params(solver: cp_model.CpSolver, config: SolveConfig, wall: float, planned: float) -> None:
     p = solver.parameters
-    p.max_time_in_seconds = max(0.05, seconds)
+    p.max_time_in_seconds = max(0.05, wall)
     p.num_workers = max(1, config.workers)
     p.random_seed = config.seed
     # Interleaved search runs the workers' steps in a fixed order, which (with a deterministic
     # budget) makes the same seed and worker count give the same grid.
     p.interleave_search = True
-    p.max_deterministic_time = max(0.05, seconds) * DTIME_PER_SECOND
+    p.max_deterministic_time = planned * DTIME_PER_SECOND
     p.log_search_progress = False
 
 
@@ -131,9 +131,10 @@ def _anneal_share(geo: Geometry) -> float:
 
 # CP-SAT stops on deterministic time (work done, not seconds), so a seed gives one grid. It spends
 # between 0.25 (tiny and huge models) and 1.3 (mid-sized) units per second with 2 workers on the
-# bench machine; budgeting the lowest rate means the clock almost never decides where it stops.
+# bench machine; budgeting well under the lowest rate means the clock almost never decides where it
+# stops. (The annealing before it does most of the work, so little is lost.)
 # The wall-clock limit stays as the guard for a slow or busy machine.
-DTIME_PER_SECOND = 0.25
+DTIME_PER_SECOND = 0.15
 
 
 def _extract(v: Variables, solver: cp_model.CpSolver) -> tuple[dict[int, int], dict[int, int]]:
@@ -168,6 +169,9 @@ def _finish(problem: Problem, geo: Geometry, grid: dict[int, tuple[int, int]], s
     reasons = left_out_reasons(geo, grid)
     unscheduled = tuple(Unscheduled(geo.sessions[s].id, reasons[s]) for s in sorted(reasons))
     metrics = measure(problem, placements)
+    if not problem.previous:
+        simple = _simple_bound(geo)
+        bound = simple if bound is None else min(bound, simple)
     if bound is not None:
         bound = max(bound, metrics.coverage)
     return Solution(status=status, seconds=time.perf_counter() - began, placements=placements,
@@ -254,20 +258,29 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
 
     hint_grid = baseline_grid(geo)
     seats_limit = math.inf
+    got = (0.0, math.inf)  # (coverage, seats short) of the annealed grid
     must = [s for s, sess in enumerate(geo.sessions) if sess.pin is not None or s in geo.fixed]
     hint_ok = all(s in hint_grid for s in must) and not violations(
         problem, [Placement(geo.sessions[s].id, geo.rooms[r].id, geo.slots[t].id) for s, (r, t) in hint_grid.items()])
+    # The plan is made from estimates, never from the clock, so that the same problem, seed and
+    # workers take the same steps (the clock only cuts a step short on a slow or busy machine).
+    limit = config.time_limit
+    reserve = min(2.0 + 0.02 * len(geo.sessions) / 10, 0.1 * limit) + 0.05
+    runs = anneal_runs(geo)
+    judging = (runs + 3) * _judge_estimate(geo) if hint_ok else 0.0
+    moves = min(anneal_moves(geo, _anneal_share(geo) * limit - judging), 3000 * len(geo.sessions))
+    sa_seconds = moves * move_cost(geo) if hint_ok else 0.0
+    cp_seconds = limit - sa_seconds - judging - reserve - _build_estimate(geo)
+    run_cp = not hint_ok or cp_seconds >= max(0.5, 0.05 * limit)
     if hint_ok:
-        seats_limit = SEATS_SLACK * _judge(geo, problem, hint_grid)[1] + 2.0
-        moves = min(anneal_moves(geo, _anneal_share(geo) * config.time_limit), 3000 * len(geo.sessions))
-        hint_grid = anneal(geo, hint_grid, moves, began + SA_GUARD * config.time_limit, config.seed,
-                           judge=lambda grid: _judge(geo, problem, grid), seats_limit=seats_limit)
-        got = _judge(geo, problem, hint_grid)[0]
-        report(f"found a grid: coverage {got:.1f}%", (time.perf_counter() - began) / config.time_limit)
+        by_hand = _judge(geo, problem, hint_grid)
+        seats_limit = SEATS_SLACK * by_hand[1] + 2.0
+        guard = began + SA_GUARD * limit - judging
+        hint_grid, got = anneal(geo, hint_grid, moves, guard, config.seed,
+                                judge=lambda grid: _judge(geo, problem, grid), seats_limit=seats_limit)
+        report(f"found a grid: coverage {got[0]:.1f}%", (time.perf_counter() - began) / limit)
 
-    reserve = min(2.0 + 0.02 * len(geo.sessions) / 10, 0.1 * config.time_limit) + 0.05
-    left = deadline - time.perf_counter() - reserve
-    if hint_ok and left < _build_estimate(geo) + max(0.5, 0.05 * config.time_limit):
+    if hint_ok and (not run_cp or deadline - time.perf_counter() - reserve < _build_estimate(geo) + 0.2):
         # no time to build and run the model: the annealed grid is the answer
         grid = _rooms_and_fill(geo, problem, {s: t for s, (_, t) in hint_grid.items()},
                                {s: r for s, (r, _) in hint_grid.items()}, _kept(geo, hint_grid))
@@ -278,12 +291,11 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
     v = built.vars
     if hint_ok:
         _grid_to_hint(built, hint_grid)
-    report("improving the grid", (time.perf_counter() - began) / config.time_limit)
+    report("improving the grid", (time.perf_counter() - began) / limit)
 
-    budget = deadline - time.perf_counter() - reserve
     solver = cp_model.CpSolver()
-    _params(solver, config, budget)
-    status = solver.solve(built.model, _Reporter(built, began, config.time_limit, report))
+    _params(solver, config, wall=deadline - time.perf_counter() - reserve, planned=max(0.05, cp_seconds))
+    status = solver.solve(built.model, _Reporter(built, began, limit, report))
 
     if status == cp_model.INFEASIBLE:
         left = max(0.2, deadline - time.perf_counter() - 0.1)
@@ -299,8 +311,8 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         label = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
         if hint_ok and not problem.previous:
             # CP-SAT does not see seats short: keep the annealed grid if CP-SAT's is over the limit
-            mine, theirs = _judge(geo, problem, grid), _judge(geo, problem, hint_grid)
-            if mine[1] > seats_limit and theirs[1] <= seats_limit:
+            mine = _judge(geo, problem, grid)
+            if mine[1] > seats_limit and got[1] <= seats_limit:
                 grid = _rooms_and_fill(geo, problem, {s: t for s, (_, t) in hint_grid.items()},
                                        {s: r for s, (r, _) in hint_grid.items()}, _kept(geo, hint_grid))
                 label = "FEASIBLE"
@@ -319,6 +331,24 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
                                      "give it more time",))
     report(f"done: coverage {sol.metrics.coverage:.1f}%", 1.0)
     return sol
+
+
+def _simple_bound(geo: Geometry) -> float:
+    """A bound that needs no solver: each voter attends at most one session per slot, and only
+    sessions that have some allowed room and slot (percent, as coverage)."""
+    runnable = {geo.sessions[s].id for s in range(len(geo.sessions)) if geo.starts[s]}
+    n = len(geo.slots)
+    got = perfect = 0
+    for votes, weight in voter_sets(geo.problem).items():
+        perfect += weight * min(len(votes), n)
+        got += weight * min(sum(1 for x in votes if x in runnable), n)
+    return round(100 * got / max(1, perfect), 3)
+
+
+def _judge_estimate(geo: Geometry) -> float:
+    """Seconds one _judge call takes (room matching and figures), from the instance's size."""
+    votes = sum(len(vs) for vs in geo.problem.votes.values())
+    return 0.005 + 2e-5 * votes + 1e-6 * len(geo.sessions) * len(geo.rooms) * len(geo.slots)
 
 
 def _judge(geo: Geometry, problem: Problem, grid: dict[int, tuple[int, int]]) -> tuple[float, float]:

@@ -26,7 +26,7 @@ def test_time_limit_kept_and_better_than_the_wall() -> None:
     assert sol.status in ("FEASIBLE", "OPTIMAL")
     assert violations(problem, sol.placements) == []
     assert sol.metrics.coverage >= baseline(problem).metrics.coverage
-    assert sol.bound is None or sol.bound >= sol.metrics.coverage
+    assert sol.bound is not None and sol.metrics.coverage <= sol.bound <= 100.0
     assert {u.session for u in sol.unscheduled} | {p.session for p in sol.placements} == {
         s.id for s in problem.sessions}
     assert all(u.reason for u in sol.unscheduled)
@@ -47,7 +47,7 @@ def _small_camp() -> Problem:
 
 def test_same_seed_same_grid() -> None:
     problem = _small_camp()
-    config = SolveConfig(time_limit=10.0, seed=5, workers=2)
+    config = SolveConfig(time_limit=20.0, seed=5, workers=2)  # roomy: the clock must not decide
     first = solve(problem, config)
     second = solve(problem, config)
     assert first.placements == second.placements
