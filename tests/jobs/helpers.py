@@ -80,7 +80,9 @@ def publish_grid(ctx: AppContext, event_id: int, sessions: Sequence[S], *, reuse
                                                         GridVersion.status == "published")
                        .order_by(col(GridVersion.number).desc())).first()
         number = (last or 0) + 1
-        version = GridVersion(event_id=event_id, number=number, status="published", published_at=ctx.now())
+        # as publishing leaves a version whose sends all went out (so the sweep has nothing to resume)
+        version = GridVersion(event_id=event_id, number=number, status="published", published_at=ctx.now(),
+                              figures={"sends_complete": True})
         db.add(version)
         db.flush()
         for s in sessions:
