@@ -18,6 +18,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # a burst of sends (a 429 storm, a load test) must not be refused
+    daemon_threads = True
+
+
 @dataclass
 class Call:
     method: str
@@ -61,7 +66,7 @@ class LocalSlack:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
