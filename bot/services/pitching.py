@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.context import AppContext
+from bot.escape import escape
 from bot.event_file import FEATURES
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import person_by_name, person_for_slack_user
@@ -466,7 +467,7 @@ def parse_pitch_ref(text: str) -> int:
     """'#12' or '12' -> 12, with a fix in the message otherwise."""
     m = re.fullmatch(r"#?(\d{1,9})", text.strip())
     if not m:
-        raise ServiceError(f"'{text}' is not a pitch number; use the number on the card, like #12.")
+        raise ServiceError(f"'{escape(text)}' is not a pitch number; use the number on the card, like #12.")
     return int(m.group(1))
 
 

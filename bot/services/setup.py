@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.context import AppContext
+from bot.escape import escape
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import person_for_slack_user
 from bot.store.db import session_scope
@@ -74,7 +75,7 @@ def parse_local_time(text: str, zone: ZoneInfo, day: datetime) -> datetime:
             return datetime.combine(day.astimezone(zone).date(), time(hh, mm), tzinfo=zone)
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ServiceError(f"'{text}' is not a time; write it like 09:45 or 2026-06-20T09:45.") from None
+        raise ServiceError(f"'{escape(text)}' is not a time; write it like 09:45 or 2026-06-20T09:45.") from None
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
