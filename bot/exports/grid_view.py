@@ -29,6 +29,7 @@ class ViewRoom:
     name: str
     capacity: int
     features: tuple[str, ...] = ()
+    closed: tuple[str, ...] = ()  # slot ids in which the room is not available (shown as "Closed")
 
 
 @dataclass(frozen=True)

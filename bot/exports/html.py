@@ -157,9 +157,11 @@ def _session_cell(
     return f"<td{attrs}>{''.join(parts)}</td>"
 
 
-def _free_cell(room: ViewRoom, marks: list[str]) -> str:
-    classes = " ".join(["free", *marks])
-    return f'<td class="{classes}"><span class="where">{_e(room.name)}</span>Free</td>'
+def _free_cell(room: ViewRoom, marks: list[str], slot_id: str) -> str:
+    closed = slot_id in room.closed
+    classes = " ".join(["closed" if closed else "free", *marks])
+    word = "Closed" if closed else "Free"
+    return f'<td class="{classes}"><span class="where">{_e(room.name)}</span>{word}</td>'
 
 
 def _room_header(room: ViewRoom) -> str:
@@ -223,7 +225,7 @@ def _day_table(
                     continue
                 placement = cells.get(key)
                 if placement is None:
-                    out.append(_free_cell(room, marks))
+                    out.append(_free_cell(room, marks, slot.id))
                     continue
                 own_ids = [s.id for s in placement.slots]
                 first_here = own_ids.index(slot.id)
@@ -281,7 +283,8 @@ td.session .title { display: block; font-weight: 700; overflow-wrap: anywhere; }
 td.session .hosts { display: block; color: var(--muted); overflow-wrap: anywhere; }
 td.session .meta { display: block; font-size: .85em; color: var(--muted); }
 td.double { border-left: 4px solid #1d4f91; }
-td.free { background: var(--free); color: #505050; font-style: italic; }
+td.free, td.closed { background: var(--free); color: #505050; font-style: italic; }
+td.closed { background: repeating-linear-gradient(135deg, #ececec 0 6px, #e0e0e0 6px 12px); }
 .needs, .features { display: block; margin-top: .2rem; }
 .need { display: inline-block; min-width: 1.5em; margin-right: .25em; padding: 0 .2em; border: 1px solid #333;
   border-radius: .35em; text-align: center; font-size: .85em; font-weight: 700; font-style: normal;
@@ -320,7 +323,7 @@ body.mode-screen caption { font-size: 1em; }
   table.grid tr.block-row th { border: 0; margin: .5rem 0; }
   table.grid th[scope=row] { border: 0; font-size: 1.15em; }
   table.grid td { border: 0; border-top: 1px solid #b5b5b5; }
-  table.grid td.free { display: none; }
+  table.grid td.free, table.grid td.closed { display: none; }
   tr.now > *, td.now { border-top: 0; }
   tr.now { outline: 3px solid #111; }
   .where { display: block; font-size: .85em; font-weight: 700; color: var(--muted); }

@@ -95,7 +95,7 @@ def grid_view(ctx: AppContext, event_id: int, number: int | None = None) -> Grid
     return GridView(
         event_name=event.name, event_slug=event.slug, timezone=event.timezone, version=version.number,
         published_at=version.published_at,
-        rooms=tuple(ViewRoom(r.key, r.name, r.capacity, tuple(r.features)) for r in rooms),
+        rooms=tuple(ViewRoom(r.key, r.name, r.capacity, tuple(r.features), tuple(r.closed_slots)) for r in rooms),
         slots=tuple(ViewSlot(s.key, s.start, s.end, s.block) for s in slots),
         sessions=tuple(sessions), hashtag=event.hashtag, notes_url_pattern=event.notes_url_pattern,
         changelog=tuple(version.changelog),

@@ -207,3 +207,15 @@ def test_links_to_other_formats_are_listed_on_screen_only(lgc_view: GridView) ->
     screen = Page(render_grid_html(lgc_view, mode="screen", now=at(2026, 6, 20, 11), links=links))
     assert not screen.all("nav")
     assert not Page(render_grid_html(lgc_view)).all("nav")
+
+
+def test_a_closed_room_shows_closed_not_free(lgc_view: GridView) -> None:
+    busy = {(sess.room_id, s) for sess in lgc_view.sessions for s in sess.slot_ids}
+    i, room, free_slot = next((i, r, s.id) for i, r in enumerate(lgc_view.rooms) for s in lgc_view.slots
+                              if (r.id, s.id) not in busy)
+    rooms = list(lgc_view.rooms)
+    rooms[i] = dataclasses.replace(room, closed=(free_slot,))
+    view = dataclasses.replace(lgc_view, rooms=tuple(rooms))
+    page = render_grid_html(view)
+    assert '<td class="closed' in page and f"{room.name}</span>Closed</td>" in page
+    assert render_grid_html(lgc_view).count("</span>Closed</td>") == 0
