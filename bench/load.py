@@ -33,10 +33,8 @@ import json
 import multiprocessing as mp
 import os
 import random
-import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,7 +127,7 @@ def load_camp(database_url: str) -> Camp:
         db.add(row)
     set_voting(ctx, event.id, open_=True, actor="bench")
     with session_scope(ctx.engine) as db:
-        pitch_ids = [int(p) for p in db.exec(select(Pitch.id).where(Pitch.event_id == event.id))]
+        pitch_ids = [int(p) for p in db.exec(select(Pitch.id).where(Pitch.event_id == event.id)) if p is not None]
     view = pitch_modal(event_slots(ctx, event.id), user_id="U0BENCH")
     ctx.engine.dispose()
     return Camp(event.id, sorted(pitch_ids), view)
@@ -362,7 +360,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="campbot-load-") as tmp:
         database_url = fresh_database(args.database_url, Path(tmp))
         camp = load_camp(database_url)
-        fake = FakeSlack().start()
+        fake = FakeSlack()
+        fake.start()
         port = free_port()
         server = start_server(args, database_url, fake.url, port)
         url = f"http://127.0.0.1:{port}/slack/events"
