@@ -127,8 +127,8 @@ def forget_team(ctx: AppContext, team_id: str, *, enterprise_id: str | None = No
     """`app_uninstalled`: the workspace's tokens, camps and jobs, all gone."""
     event_ids = team_event_ids(ctx, team_id)
     installs = _delete_installations(ctx, team_id, enterprise_id)
+    _delete_events(ctx, event_ids)  # first, so the scheduler's re-sync cannot plan them again
     jobs = remove_jobs(ctx.engine, event_ids)
-    _delete_events(ctx, event_ids)
     log.warning("workspace %s uninstalled campbot: removed %d camp(s), %d installation row(s), %d job(s)",
                 team_id, len(event_ids), installs, jobs)
     return TeamCleanup(team_id, len(event_ids), installs, jobs)
