@@ -336,9 +336,9 @@ def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline
 
     The estimate of seats short used while searching is rough (it ignores voters splitting between
     their picks in one slot), so `judge` (grid -> (coverage, seats short) after room matching)
-    checks the grids of the first stage (independent runs); the second stage continues from the
-    best of them with the crowds that grid really draws, weighing seats much more if they were over
-    `seats_limit`. The best grid within the limit wins; if none is, the one with fewest seats short.
+    checks every stage's grid: the first stage is independent runs from the start, later ones
+    continue from the best so far (see below). The best grid within `seats_limit` wins; if none is,
+    the one with fewest seats short.
     """
     weight = SEAT_WEIGHT
     found: list[tuple[Judged, dict[int, tuple[int, int]]]] = []
@@ -357,13 +357,19 @@ def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline
         if time.perf_counter() > deadline:
             judged, best = pick()
             return best, judged
-    judged, best = pick()
-    if judged[1] > seats_limit:
-        weight *= 16
-    crowd = _crowd(geo, best, Search(geo, {}, seed).pop)
-    got = Search(geo, best, seed + runs, seat_weight=weight, crowd=crowd).run(
-        int(moves * STAGES[1]), deadline, t_start=0.5)
-    found.append((judge(got), got))
+    for stage, share in enumerate(STAGES[1:], start=1):
+        # later stages continue from the best grid so far, with the crowds it really draws, and
+        # weigh seats harder while they are over the limit: the further over, the harder (24 times
+        # at 50% over), so a grid only a little over gives up little coverage to get back under
+        judged, best = pick()
+        if judged[1] > seats_limit:
+            weight *= 1 + 23 * min(1.0, (judged[1] / seats_limit - 1) / 0.5)
+        crowd = _crowd(geo, best, Search(geo, {}, seed).pop)
+        got = Search(geo, best, seed + runs + stage, seat_weight=weight, crowd=crowd).run(
+            int(moves * share), deadline, t_start=0.5)
+        found.append((judge(got), got))
+        if time.perf_counter() > deadline:
+            break
     judged, best = pick()
     return best, judged
 

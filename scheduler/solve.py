@@ -2,15 +2,16 @@
 
 1. static checks: set-ups that cannot work (a need no room meets, clashing pins) are explained
    at once, without a solver;
-2. a by-hand grid (baseline.py) is built in milliseconds and handed to CP-SAT as a hint, so the
-   search starts from a valid full grid and there is always something to return;
-3. the slot-first model (model/) maximises moves-then-coverage-then-grid-size;
+2. a by-hand grid (baseline.py) in milliseconds, then simulated annealing from it (search.py),
+   which does most of the work: it is sized in moves, not seconds, so a seed gives one grid;
+3. the slot-first CP-SAT model (model/), hinted with the annealed grid, polishes
+   moves-then-coverage-then-grid-size and proves a bound, on a deterministic-time budget;
 4. rooms are matched to the chosen slots minimising seats short (model/seats.py);
 5. the fill pass puts any pitch that still fits into a free cell;
 6. figures, reasons for every left-out pitch, and the bound.
 
-The limit covers the whole call: the solver gets what is left after building the model, minus a
-reserve for steps 4-6.
+The limit covers the whole call: the plan splits it between the steps from size estimates, and
+keeps a reserve for steps 4-6.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def _params(solver: cp_model.CpSolver, config: SolveConfig, wall: float, planned
 # SA_GUARD is the share after which it stops anyway, on a slower machine.
 SA_GUARD = 0.92
 # Seats short may grow to this multiple of the by-hand grid's (plus two seats) for coverage.
-SEATS_SLACK = 1.4
+SEATS_SLACK = 1.45
 
 
 def _anneal_share(geo: Geometry) -> float:
@@ -311,8 +312,10 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         label = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
         if hint_ok and not problem.previous:
             # CP-SAT does not see seats short: keep the annealed grid if CP-SAT's is over the limit
+            # (and the annealed one is not), or is no better on coverage and worse on seats
             mine = _judge(geo, problem, grid)
-            if mine[1] > seats_limit and got[1] <= seats_limit:
+            over = mine[1] > seats_limit and got[1] <= seats_limit
+            if over or (mine[0] <= got[0] and mine[1] > got[1]):
                 grid = _rooms_and_fill(geo, problem, {s: t for s, (_, t) in hint_grid.items()},
                                        {s: r for s, (r, _) in hint_grid.items()}, _kept(geo, hint_grid))
                 label = "FEASIBLE"
@@ -321,7 +324,7 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         grid = _rooms_and_fill(geo, problem, {s: t for s, (_, t) in hint_grid.items()},
                                {s: r for s, (r, _) in hint_grid.items()}, _kept(geo, hint_grid))
         sol = _finish(problem, geo, grid, "FEASIBLE", began, None,
-                      ("the solver found no grid in time; this is the by-hand grid",))
+                      ("CP-SAT found no grid in time; this is the annealed grid",))
     else:
         return Solution(status="UNKNOWN", seconds=time.perf_counter() - began, placements=(),
                         unscheduled=tuple(Unscheduled(s.id, "no grid was found in time") for s in geo.sessions),
