@@ -123,3 +123,28 @@ def test_cli_bad_input_exit_2_without_traceback(tmp_path: Path, capsys: pytest.C
     assert main([str(bad), "--time-limit", "soon"]) == 2
     assert main([str(bad), "--bogus"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_baseline_is_the_wall_method() -> None:
+    """Most wanted first, spread over the slots, smallest room that seats the crowd."""
+    data = raw(rooms=3, slots=2, sessions=3)
+    data["rooms"][2]["capacity"] = 100
+    data["votes"] = {f"u{i}": ["p1"] for i in range(25)} | {f"v{i}": ["p2"] for i in range(5)}
+    sol = baseline(parse_problem(data))
+    where = {p.session: (p.room, p.slot) for p in sol.placements}
+    assert where["p1"] == ("r3", "t1")  # 25 people: only the 100-seat room seats them
+    assert where["p2"][1] == "t2"  # spread: the next most wanted goes to the emptier slot
+    assert where["p2"][0] == "r1"  # 5 people: the smallest room (10 seats) will do
+    assert sol.metrics.seats_short == 0.0
+
+
+def test_infeasible_cli_run_writes_the_explanation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = raw(rooms=1, slots=1, sessions=2)
+    session(data, "p1")["pin"] = {"room": "r1", "slot": "t1"}
+    session(data, "p2")["pin"] = {"room": "r1", "slot": "t1"}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data))
+    assert main([str(path), "--time-limit", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "INFEASIBLE" and out["placements"] == []
+    assert any("p1" in e and "p2" in e and "pinned" in e for e in out["explanation"])
