@@ -22,9 +22,11 @@ import threading
 import types
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.context import AppContext
 from bot.settings import Settings
@@ -116,6 +118,44 @@ def installation_store(ctx: AppContext) -> SQLAlchemyInstallationStore:
     return stores_for(ctx)[0]
 
 
+class ResilientAuthorize(InstallationStoreAuthorize):  # type: ignore[misc]
+    """Bolt's installation-store authorize, that survives a database outage for known teams.
+
+    Every request is authorised by reading the team's installation from the database. If the
+    database is away that read fails, and Bolt would answer 500 before any of our code runs.
+    Here the last token this process read for the team is used instead (only then: normally
+    every request reads the store, so an uninstall or a revoked token takes effect at once),
+    and the request goes on to bot.app, which tells the person the database is away
+    (bot.outage). A team this process has never seen still fails.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._last: dict[tuple[str | None, str | None], AuthorizeResult] = {}
+        self._last_lock = threading.Lock()
+
+    def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None, user_id: str | None,
+                 **kwargs: Any) -> AuthorizeResult | None:
+        key = (enterprise_id, team_id)
+        try:
+            result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                      user_id=user_id, **kwargs)
+        except SQLAlchemyError as exc:
+            with self._last_lock:
+                cached = self._last.get(key)
+            if cached is None:
+                raise
+            log.warning("installation store unavailable (%s); using team %s's last known token",
+                        type(exc).__name__, team_id)
+            return cached
+        with self._last_lock:
+            if result is None:
+                self._last.pop(key, None)
+            else:
+                self._last[key] = result
+        return result
+
+
 def oauth_settings_for(ctx: AppContext) -> OAuthSettings | None:
     """Bolt's OAuthSettings for this context, or None for a single-workspace bot."""
     settings = ctx.settings
@@ -124,7 +164,7 @@ def oauth_settings_for(ctx: AppContext) -> OAuthSettings | None:
     assert settings.slack_client_secret is not None and settings.slack_client_id is not None
     installations, states = stores_for(ctx)
     base = settings.public_url.rstrip("/")
-    return OAuthSettings(
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(BOT_SCOPES),
@@ -135,3 +175,13 @@ def oauth_settings_for(ctx: AppContext) -> OAuthSettings | None:
         redirect_uri=f"{base}{REDIRECT_PATH}",
         install_page_rendering_enabled=True,
     )
+    oauth.authorize = ResilientAuthorize(
+        logger=logging.getLogger("campbot.oauth"),
+        client_id=oauth.client_id,
+        client_secret=oauth.client_secret,
+        token_rotation_expiration_minutes=oauth.token_rotation_expiration_minutes,
+        installation_store=installations,
+        bot_only=oauth.installation_store_bot_only,
+        user_token_resolution=oauth.user_token_resolution,
+    )
+    return oauth
