@@ -17,9 +17,7 @@ Without the two settings the bot is single-workspace, as before (SLACK_BOT_TOKEN
 from __future__ import annotations
 
 import logging
-import sys
 import threading
-import types
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.authorization import AuthorizeResult
@@ -47,34 +45,13 @@ _stores: dict[int, tuple[SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore]
 
 
 def _import_stores() -> tuple[Any, Any]:
-    """slack_sdk's SQLAlchemy stores, imported only when OAuth is on.
+    """slack_sdk's SQLAlchemy stores, imported only when OAuth is on (they pull in asyncio support)."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-    Their modules also define async variants and import `sqlalchemy.ext.asyncio` at the top,
-    which needs the `greenlet` package (not a dependency of campbot: we use only the
-    synchronous stores). If that import fails, a stand-in `sqlalchemy.ext.asyncio` (only the
-    names those modules mention, for their async classes' annotations) is put in place for
-    the duration of the import and removed afterwards.
-    """
-    try:
-        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-    except ImportError:
-        name = "sqlalchemy.ext.asyncio"
-        stand_in = types.ModuleType(name)
-        stand_in.AsyncEngine = type("AsyncEngine", (), {})  # type: ignore[attr-defined]
-        previous = sys.modules.get(name)
-        sys.modules[name] = stand_in
-        try:
-            for mod in ("slack_sdk.oauth.installation_store.sqlalchemy", "slack_sdk.oauth.state_store.sqlalchemy"):
-                sys.modules.pop(mod, None)
-            from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-            from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-        finally:
-            if previous is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = previous
     return SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore
+
+
 _lock = threading.Lock()
 
 
