@@ -320,34 +320,36 @@ def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
     after_ack(client, body, _escaped(work))
 
 
-def pin_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    ack()
-    ctx = app_context(context)
-    user = user_id_of(body)
+def _draft_menu_callback(apply: Callable[[AppContext, int, str, str], str]) -> Callable[..., None]:
+    """A preview menu: ack, check the role, apply the chosen option (value), say what changed."""
 
-    def work() -> None:
-        event = _require_organiser(ctx, context, client, user)
-        assert event.id is not None
-        version_id, _, pitch_id = str(body["actions"][0]["selected_option"]["value"]).partition(":")
-        said = solving.pin_as_in_draft(ctx, event.id, int(version_id), int(pitch_id), actor=user)
-        tell(client, body, escape(said) + " Press Re-solve to apply it.")
+    def callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        ctx = app_context(context)
+        user = user_id_of(body)
 
-    after_ack(client, body, _escaped(work))
+        def work() -> None:
+            event = _require_organiser(ctx, context, client, user)
+            assert event.id is not None
+            value = str(body["actions"][0]["selected_option"]["value"])
+            tell(client, body, escape(apply(ctx, event.id, value, user)) + " Press Re-solve to apply it.")
+
+        after_ack(client, body, _escaped(work))
+
+    return callback
 
 
-def exclude_select_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    ack()
-    ctx = app_context(context)
-    user = user_id_of(body)
+def _pin_as_in_draft(ctx: AppContext, event_id: int, value: str, user: str) -> str:
+    version_id, _, pitch_id = value.partition(":")
+    return solving.pin_as_in_draft(ctx, event_id, int(version_id), int(pitch_id), actor=user)
 
-    def work() -> None:
-        event = _require_organiser(ctx, context, client, user)
-        assert event.id is not None
-        pitch_id = str(body["actions"][0]["selected_option"]["value"])
-        said = solving.set_excluded(ctx, event.id, f"#{pitch_id}", True, actor=user)
-        tell(client, body, escape(said) + " Press Re-solve to apply it.")
 
-    after_ack(client, body, _escaped(work))
+def _exclude_from_menu(ctx: AppContext, event_id: int, value: str, user: str) -> str:
+    return solving.set_excluded(ctx, event_id, f"#{value}", True, actor=user)
+
+
+pin_select_callback = _draft_menu_callback(_pin_as_in_draft)
+exclude_select_callback = _draft_menu_callback(_exclude_from_menu)
 
 
 def register(app: App, ctx: AppContext) -> None:
