@@ -162,3 +162,12 @@ def oauth_settings_for(ctx: AppContext) -> OAuthSettings | None:
         user_token_resolution=oauth.user_token_resolution,
     )
     return oauth
+
+
+def bot_token_for_team(ctx: AppContext, team_id: str | None) -> str | None:
+    """The installed bot token of a workspace, for sends that no Slack request carries
+    (reminders, publishing from the CLI or a sweep); None outside OAuth mode or if not installed."""
+    if not team_id or not oauth_enabled(ctx.settings):
+        return None
+    bot = installation_store(ctx).find_bot(enterprise_id=None, team_id=team_id)
+    return bot.bot_token if bot is not None else None

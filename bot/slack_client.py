@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.context import AppContext
 from bot.settings import Settings
 
 
@@ -33,3 +34,20 @@ def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
         timeout=15,
         retry_handlers=retry_handlers(),
     )
+
+
+def client_for_event(ctx: AppContext, event_id: int) -> WebClient:
+    """A client with the token of the workspace the event belongs to (the installed one in
+    OAuth mode, else SLACK_BOT_TOKEN)."""
+    return make_web_client(ctx.settings, token_for_event(ctx, event_id))
+
+
+def token_for_event(ctx: AppContext, event_id: int) -> str | None:
+    from bot.oauth import bot_token_for_team
+    from bot.store.db import session_scope
+    from bot.store.tables import Event
+
+    with session_scope(ctx.engine) as db:
+        event = db.get(Event, event_id)
+        team = event.team_id if event is not None else None
+    return bot_token_for_team(ctx, team)

@@ -58,7 +58,7 @@ from bot.blocks import reminders as blocks
 from bot.context import AppContext
 from bot.services.grid_queries import GridEntry, ResolvedGrid, published_grid
 from bot.services.voting import voting_is_open
-from bot.slack_client import make_web_client
+from bot.slack_client import make_web_client, token_for_event
 from bot.store.db import session_scope
 from bot.store.tables import Event, Person, SentNotification, Vote
 
@@ -161,9 +161,9 @@ class Sender:
     pacer: Pacer
 
     @classmethod
-    def for_settings(cls, ctx: AppContext, pacer: Pacer | None = None) -> Sender:
+    def for_settings(cls, ctx: AppContext, pacer: Pacer | None = None, *, token: str | None = None) -> Sender:
         pacer = pacer or Pacer()
-        client = make_web_client(ctx.settings)
+        client = make_web_client(ctx.settings, token)
         client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
         client.retry_handlers.append(PacedRateLimitRetry(pacer))
         return cls(client=client, pacer=pacer)
@@ -185,12 +185,14 @@ _senders: dict[str, Sender] = {}
 _senders_lock = threading.Lock()
 
 
-def default_sender(ctx: AppContext) -> Sender:
-    """One Sender per Slack API address in this process, so the pacing is shared by every job."""
+def default_sender(ctx: AppContext, event_id: int | None = None) -> Sender:
+    """One Sender per Slack API address (and, with OAuth, per workspace token) in this process,
+    so the pacing is shared by every job sending to the same workspace."""
+    token = token_for_event(ctx, event_id) if event_id is not None else None
     with _senders_lock:
-        key = ctx.settings.slack_api_url
+        key = f"{ctx.settings.slack_api_url} {token or ''}"
         if key not in _senders:
-            _senders[key] = Sender.for_settings(ctx)
+            _senders[key] = Sender.for_settings(ctx, token=token)
         return _senders[key]
 
 
@@ -388,7 +390,7 @@ def run_item(ctx: AppContext, item: Item, sender: Sender | None = None) -> ItemR
     if outcome != CLAIMED:
         report.status = outcome
         return report
-    sender = sender or default_sender(ctx)
+    sender = sender or default_sender(ctx, item.event_id)
     try:
         _RUNNERS[item.what](ctx, sender, item, report)
     except Exception as exc:

@@ -42,7 +42,7 @@ from bot.context import AppContext
 from bot.services.errors import NotFound, ServiceError
 from bot.services.grid_queries import ResolvedGrid, resolve_grid
 from bot.services.problem_builder import latest_published
-from bot.slack_client import make_web_client
+from bot.slack_client import client_for_event
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, GridVersion, Person, Pitch, PitchHost, SentNotification, Vote
 
@@ -214,7 +214,7 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
     if not send:
         return version, PublishReport(version.id, version.number, list(version.changelog),
                                       notes=["nothing was sent to Slack"])
-    client = client or make_web_client(ctx.settings)
+    client = client or client_for_event(ctx, event_id)
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         assert event is not None

@@ -271,3 +271,32 @@ def test_install_through_slack_oauth_saves_the_team(bot: BotServer, fake_slack: 
     bad = requests.get(bot.url + "/slack/oauth_redirect", params={"code": "x", "state": "forged"}, timeout=10)
     assert bad.status_code >= 400
     assert len(fake_slack.calls_to("oauth.v2.access")) == 1
+
+
+def test_publishing_and_reminders_use_the_camps_own_workspace_token(
+    teams: dict[str, Any], fake_slack: FakeSlack, bot: BotServer, clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from bot.services import publishing
+    from bot.services.notifying import run_due
+    from bot.store.tables import Slot
+    from tests.bot.test_grid_helpers import add_pitch, make_draft
+
+    camp_b = teams["camp_b"]
+    ctx = bot.ctx
+    pid = add_pitch(ctx, camp_b, "Bravo session", "U0HOSTB")
+    draft = make_draft(ctx, camp_b, {pid: ("r1", "t1")})
+    fake_slack.reset()
+    publishing.publish(ctx, camp_b.id, draft, actor=ORGANISER)  # from the CLI or a sweep: no request token
+    assert fake_slack.calls_to("chat.postMessage")
+    assert _tokens_used(fake_slack, "chat.postMessage") == {f"Bearer {TOKEN_B}"}
+
+    with session_scope(ctx.engine) as db:
+        first = db.exec(select(Slot).where(Slot.event_id == camp_b.id, Slot.key == "t1")).one()
+    clock.set(first.start - timedelta(minutes=9))
+    fake_slack.reset()
+    reports = run_due(ctx)
+    assert any(r.item.what == "remind" and r.item.event_id == camp_b.id for r in reports)
+    assert fake_slack.calls_to("chat.postMessage")
+    assert _tokens_used(fake_slack, "chat.postMessage") == {f"Bearer {TOKEN_B}"}
