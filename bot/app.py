@@ -47,7 +47,10 @@ OPTIONAL_LISTENER_MODULES = ("bot.listeners.organiser_grid", "bot.listeners.jobs
 
 
 LISTENER_THREADS = 16
-DEFERRED_KINDS = ("block_actions:", "event:")
+# Clicks are many and cheap to ack, so their database claim runs after the ack. Events are few,
+# and Slack redelivers an event only if it was not acked: they are claimed before the ack, so an
+# event that arrives while the database is away gets a 503 and comes back, rather than being lost.
+DEFERRED_KINDS = ("block_actions:",)
 
 
 class RecentKeys:
@@ -68,6 +71,11 @@ class RecentKeys:
             if len(self._keys) > self.capacity:
                 self._keys.popitem(last=False)
             return True
+
+    def discard(self, key: str) -> None:
+        """Forget a key whose request was refused, so Slack's redelivery is handled."""
+        with self._lock:
+            self._keys.pop(key, None)
 
 
 def listener_executor(app: App) -> Executor:
@@ -132,13 +140,14 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
             log.info("ignored a repeated Slack request %s", key)
             return BoltResponse(status=200, body="")
         if key.startswith(DEFERRED_KINDS):
-            # Clicks and events are many and cheap to ack: their database claim (which stops a
-            # replay sent to another worker process) runs after the ack, in after_ack().
+            # Clicks are many and cheap to ack: their database claim (which stops a replay sent
+            # to another worker process) runs after the ack, in after_ack().
             body[DEFERRED_CLAIM] = (ctx, key)
             return next()
         try:
             fresh = first_time(ctx, key)
         except SQLAlchemyError as exc:  # the database is away: refuse closed, tell the person (bot.outage)
+            recent.discard(key)  # Slack's redelivery (events) is handled once the database is back
             log.warning("database unavailable (%s); asked the sender to try again", type(exc).__name__)
             return database_down_response(body, client, listener_executor(app).submit)
         if fresh:
