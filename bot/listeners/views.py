@@ -35,6 +35,18 @@ log = logging.getLogger(__name__)
 SAVE_FAILED = "Sorry, your pitch couldn't be saved just now. Please press the button again."
 
 
+def _refuse_save(ack: Ack, view: dict[str, Any], exc: Exception, what: str) -> None:
+    """A save that did not happen: the modal stays open with an inline error and nothing is half-saved.
+    Call it from the `except` block, so an unexpected error is logged with its traceback."""
+    if isinstance(exc, InvalidPitch):
+        ack(response_action="errors", errors=modal_errors(exc.errors, view))
+    elif isinstance(exc, ServiceError):
+        ack(response_action="errors", errors={"title": str(exc)[:150]})
+    else:
+        log.exception("saving %s failed", what)
+        ack(response_action="errors", errors={"title": SAVE_FAILED})
+
+
 def pitch_submit_callback(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
@@ -49,15 +61,8 @@ def pitch_submit_callback(
             if pitch_id
             else create_pitch(ctx, event.id, user, data, display_name=str((body.get("user") or {}).get("name", "")))
         )
-    except InvalidPitch as exc:
-        ack(response_action="errors", errors=modal_errors(exc.errors, view))
-        return
-    except ServiceError as exc:
-        ack(response_action="errors", errors={"title": str(exc)[:150]})
-        return
-    except Exception:
-        log.exception("saving a pitch failed")
-        ack(response_action="errors", errors={"title": SAVE_FAILED})
+    except Exception as exc:  # every failure becomes an inline modal error
+        _refuse_save(ack, view, exc, "a pitch")
         return
     ack()
 
@@ -108,15 +113,8 @@ def paper_submit_callback(
             actor=user,
             description=description,
         )
-    except InvalidPitch as exc:
-        ack(response_action="errors", errors=modal_errors(exc.errors, view))
-        return
-    except ServiceError as exc:
-        ack(response_action="errors", errors={"title": str(exc)[:150]})
-        return
-    except Exception:
-        log.exception("saving a paper pitch failed")
-        ack(response_action="errors", errors={"title": SAVE_FAILED})
+    except Exception as exc:
+        _refuse_save(ack, view, exc, "a paper pitch")
         return
     ack()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.services.pitching import get_pitch_card, list_pitches
@@ -165,3 +166,22 @@ def test_forged_edit_submission_by_a_stranger_changes_nothing(
     assert event.id is not None
     assert get_pitch_card(bot.ctx, event.id, pid).title == "Original"
     assert card_updates(fake_slack, pid) == []
+
+
+def test_an_unexpected_failure_while_saving_keeps_the_modal_open(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.listeners import views
+    from tests.e2e.helpers import DEFAULT_ANSWERS
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(views, "create_pitch", broken)
+    slack.command("/pitch", user_id="U0HOSTX")
+    view = fake_slack.wait_for("views.open")[-1].params["view"]
+    sent = slack.submit_view(view, DEFAULT_ANSWERS, user_id="U0HOSTX")
+    assert sent.status == 200 and sent.json()["response_action"] == "errors"
+    assert views.SAVE_FAILED in str(sent.json()["errors"])
+    with session_scope(bot.ctx.engine) as db:
+        assert db.exec(select(Pitch)).all() == []
