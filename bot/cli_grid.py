@@ -39,6 +39,7 @@ def _parse_at(text: str | None, tz_name: str, day: datetime | None) -> datetime 
 
 def _print_result(ctx: Any, run_id: int, slug: str) -> int:
     """The draft as an organiser reads it: slot by slot, then the figures beside the baseline."""
+    from bot.blocks.grid import slot_label
     from bot.blocks.preview import figures_lines
     from bot.cli import err, out
     from bot.services.grid_queries import load_grid
@@ -51,8 +52,7 @@ def _print_result(ctx: Any, run_id: int, slug: str) -> int:
         return 1
     grid = load_grid(ctx, result.grid_version_id)
     for slot in grid.slots:
-        out.print(f"[bold]{slot.start.astimezone(grid.tz):%a %H:%M}–{slot.end.astimezone(grid.tz):%H:%M}[/bold]",
-                  highlight=False)
+        out.print(f"[bold]{slot_label((slot.start, slot.end), grid.tz)}[/bold]", highlight=False)
         for e in grid.entries:
             if e.slot_keys[0] == slot.key:
                 hosts = f" — {', '.join(e.hosts)}" if e.hosts else ""

@@ -11,7 +11,9 @@ never mid-line, each well under both limits.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.escape import escape, truncate
@@ -33,9 +35,35 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def slot_label(start_end: tuple[Any, Any], tz: ZoneInfo) -> str:
+class TimedSlot(Protocol):
+    """Anything with a slot's key and its start and end instants (a Slot row, a SlotInfo)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+
+
+def slot_time(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """"14:00–14:45": how a slot is named to people, in the camp's local time. Slot keys
+    ("t4") are the bot's and the solver's ids; no person should have to read them."""
+    return f"{start.astimezone(tz):%H:%M}–{end.astimezone(tz):%H:%M}"
+
+
+def slot_label(start_end: tuple[datetime, datetime], tz: ZoneInfo) -> str:
+    """"Sat 14:00–14:45": a slot with its day, for grids that a reader may keep for later."""
     start, end = start_end
-    return f"{start.astimezone(tz):%a %H:%M}–{end.astimezone(tz):%H:%M}"
+    return f"{start.astimezone(tz):%a} {slot_time(start, end, tz)}"
+
+
+def slot_times(keys: Iterable[str], slots: Iterable[TimedSlot], tz: ZoneInfo) -> str:
+    """Slot keys as times, in the order given: "t1, t4" -> "10:00–10:45, 14:00–14:45".
+
+    A key that is not among `slots` stays as it is (better a key than nothing)."""
+    by_key = {s.key: s for s in slots}
+    return ", ".join(slot_time(by_key[k].start, by_key[k].end, tz) if k in by_key else k for k in keys)
 
 
 def entry_line(entry: GridEntry) -> str:
@@ -148,5 +176,4 @@ def placement_words(entry: GridEntry | None, tz: ZoneInfo, number: int) -> str:
     builder: "Main hall, Sat 11:00–11:45 (grid version 2)", or that it is not in the grid."""
     if entry is None:
         return f"Not in the grid (version {number})"
-    return (f"{entry.room_name}, {entry.start.astimezone(tz):%a %H:%M}–{entry.end.astimezone(tz):%H:%M} "
-            f"(grid version {number})")
+    return f"{entry.room_name}, {slot_label((entry.start, entry.end), tz)} (grid version {number})"

@@ -34,18 +34,31 @@ def _num(value: Any) -> str:
     return "–" if value is None else f"{float(value):.1f}"
 
 
+def bound_words(coverage: Any, bound: Any) -> str:
+    """What the proven bound tells an organiser, or nothing when it tells them nothing.
+
+    The solver gives None when its bound is trivial; 100% says nothing either. Otherwise the
+    gap is the point: how much better any grid at all could possibly be."""
+    if bound is None or coverage is None or float(bound) >= 99.95:
+        return ""
+    gap = max(0.0, float(bound) - float(coverage))
+    if gap < 0.05:
+        return "; proven the best possible"
+    return f"; no grid can beat {float(bound):.1f}%, so this is within {gap:.1f} points of the best"
+
+
 def figures_lines(figures: dict[str, Any]) -> list[str]:
     """The figures, each beside the by-hand baseline's: the lines the preview and the CLI show."""
     base = figures.get("baseline") or {}
     lines = [
-        f"Coverage (wishes served): {_pct(figures.get('coverage'))} (by hand {_pct(base.get('coverage'))}; "
-        f"best possible at most {_pct(figures.get('bound'))})",
+        f"Coverage (wishes served): {_pct(figures.get('coverage'))} (by hand {_pct(base.get('coverage'))})"
+        + bound_words(figures.get("coverage"), figures.get("bound")),
         f"Seats short: {_num(figures.get('seats_short'))} (by hand {_num(base.get('seats_short'))})",
         f"Sessions placed: {figures.get('scheduled', '–')} of {figures.get('sessions', '–')} "
         f"(by hand {base.get('scheduled', '–')})",
     ]
     if figures.get("kind") == "replan":
-        frozen = ", ".join(figures.get("frozen") or []) or "none"
+        frozen = ", ".join(figures.get("frozen_times") or figures.get("frozen") or []) or "none"
         lines.append(f"Moves: {figures.get('moves', 0)} (by hand {base.get('moves', '–')}); frozen slots: {frozen}")
     lines.append(f"Solver: {str(figures.get('status', '')).lower()} in {figures.get('seconds', '–')} s")
     return lines

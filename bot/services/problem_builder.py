@@ -5,7 +5,8 @@ process (a crash or a hang there cannot take the bot down) and so that any probl
 solved can be saved and re-run by hand. Ids are stable and reversible:
 
 - sessions are "p<pitch id>", rooms and slots are their keys ("r3", "t2");
-- hosts are "u<person id>" and voters "v<person id>" (the solver never links the two).
+- hosts are "u<person id>" and voters "v<person id>" (the solver never links the two);
+- slot times are the camp's local clock with its UTC offset, as in the shared problem files.
 
 Only active, non-excluded pitches become sessions; votes on anything else are left out (a merged
 pitch's votes were already moved onto the pitch it was merged into). For a re-plan, `previous` is
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -46,6 +48,14 @@ def host_id(person_id: int) -> str:
 
 def voter_id(person_id: int) -> str:
     return f"v{person_id}"
+
+
+def local_iso(moment: datetime, zone: ZoneInfo) -> str:
+    """An instant as the camp's wall clock with its offset ("2026-06-20T10:00:00+01:00").
+
+    The database keeps UTC; the solver quotes the clock time of this string in its reasons
+    ("its hosts can't come at 10:00"), so it must be the time on the wall at the camp."""
+    return moment.astimezone(zone).isoformat()
 
 
 def frozen_slot_keys(slots: list[Slot], at: datetime, freeze_minutes: int) -> list[str]:
@@ -89,6 +99,7 @@ def _build(db: Session, ctx: AppContext, event_id: int, *, replan: bool, at: dat
     ))
     if not pitches:
         raise ServiceError("There are no pitches to place yet (or all are excluded or withdrawn).")
+    zone = ZoneInfo(event.timezone)
     room_keys = {r.key for r in rooms}
     slot_keys = {s.key for s in slots}
     ids = [p.id for p in pitches]
@@ -133,7 +144,7 @@ def _build(db: Session, ctx: AppContext, event_id: int, *, replan: bool, at: dat
         "event": {"name": event.name, "timezone": event.timezone},
         "rooms": [{"id": r.key, "name": r.name, "capacity": r.capacity, "features": sorted(set(r.features)),
                    "unavailable": sorted(k for k in set(r.closed_slots) if k in slot_keys)} for r in rooms],
-        "slots": [{"id": s.key, "start": s.start.isoformat(), "end": s.end.isoformat(),
+        "slots": [{"id": s.key, "start": local_iso(s.start, zone), "end": local_iso(s.end, zone),
                    **({"block": s.block} if s.block else {})} for s in slots],
         "sessions": sessions,
         "votes": dict(votes),

@@ -24,10 +24,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from bot import solver_runner
+from bot.blocks.grid import slot_time
 from bot.context import AppContext
 from bot.services.errors import NotFound, ServiceError
 from bot.services.problem_builder import build_problem, latest_published, pitch_id_of
@@ -171,7 +173,8 @@ def _run(ctx: AppContext, run_id: int, notifier: SolveNotifier | None) -> SolveR
     solution = outcome.solution
     assert solution is not None
     if solution.get("status") == "INFEASIBLE" or not solution.get("placements"):
-        said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or [])) or "no reason was given"
+        said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or []),
+                               slot_time_labels(problem)) or "no reason was given"
         verdict = "cannot work as set up" if solution.get("status") == "INFEASIBLE" else "found no grid in time"
         return _fail(ctx, run_id, f"the grid {verdict}: {said}", solution=solution)
     by_hand = solver_runner.by_hand_figures(outcome.stderr_lines) or _baseline(problem)
@@ -179,11 +182,28 @@ def _run(ctx: AppContext, run_id: int, notifier: SolveNotifier | None) -> SolveR
 
 
 _SESSION_REF = re.compile(r"\bp(\d+)\b")
+_SLOT_REF = re.compile(r"(?:(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2} )?\(([^()\s]+)\)")
 
 
-def organiser_words(text: str) -> str:
-    """The solver names pitches by session id ("p12"); organisers know them as "#12"."""
-    return _SESSION_REF.sub(r"#\1", text)
+def slot_time_labels(problem: dict[str, Any]) -> dict[str, str]:
+    """Slot key -> "10:00–10:45" in the camp's clock, from a campbot.problem/1 dict."""
+    tz = ZoneInfo(str((problem.get("event") or {}).get("timezone") or "UTC"))
+    return {str(s["id"]): slot_time(datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]), tz)
+            for s in problem.get("slots") or []}
+
+
+def organiser_words(text: str, slot_labels: dict[str, str] | None = None) -> str:
+    """The solver's words as organisers know things: a pitch is "#12", not "p12", and a slot
+    its time ("10:00–10:45"), not "10:00 (t1)" nor "(t1)"."""
+    text = _SESSION_REF.sub(r"#\1", text)
+    if not slot_labels:
+        return text
+
+    def as_time(m: re.Match[str]) -> str:
+        label = slot_labels.get(m.group(1))
+        return m.group(0) if label is None else label
+
+    return _SLOT_REF.sub(as_time, text)
 
 
 def _baseline(problem: dict[str, Any]) -> dict[str, Any] | None:
@@ -211,8 +231,10 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
         titles = {s["id"]: s["title"] for s in problem["sessions"]}
         published = latest_published(db, event_id)
         metrics = solution.get("metrics") or {}
+        labels = slot_time_labels(problem)
         left_out = [{"pitch_id": pitch_id_of(u["session"]), "title": titles.get(u["session"], u["session"]),
-                     "reason": organiser_words(str(u.get("reason", "")))} for u in solution.get("unscheduled") or []]
+                     "reason": organiser_words(str(u.get("reason", "")), labels)}
+                    for u in solution.get("unscheduled") or []]
         excluded = db.exec(select(Pitch).where(Pitch.event_id == event_id, Pitch.status == "active",
                                                Pitch.excluded == True).order_by(col(Pitch.id)))  # noqa: E712
         left_out += [{"pitch_id": p.id, "title": p.title,
@@ -232,6 +254,7 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
             "left_out": left_out,
             "left_out_with_room": [pitch_id_of(s) for s in metrics.get("left_out_with_room") or []],
             "frozen": list(problem.get("frozen") or []),
+            "frozen_times": [labels.get(k, k) for k in problem.get("frozen") or []],
             "based_on": published.number if published else None,
         }
         version = GridVersion(event_id=event_id, solve_run_id=run_id, status="draft", figures=figures,
@@ -337,8 +360,6 @@ def _find_room(db: Any, event_id: int, ref: str) -> Room | None:
 
 
 def _find_slot(db: Any, event_id: int, ref: str, timezone: str) -> Slot | None:
-    from zoneinfo import ZoneInfo
-
     slots = list(db.exec(select(Slot).where(Slot.event_id == event_id)))
     tz = ZoneInfo(timezone)
     return next((s for s in slots if s.key == ref), None) or next(
@@ -371,7 +392,8 @@ def pin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, places: list[str],
         db.add(pitch)
         db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.pin",
                         detail={"pitch": pitch.id, "room": pitch.pin_room_key, "slot": pitch.pin_slot_key}))
-        where = " at ".join(x for x in (room.name if room else "", slot.key if slot else "") if x)
+        when = slot_time(slot.start, slot.end, ZoneInfo(event.timezone)) if slot else ""
+        where = " at ".join(x for x in (room.name if room else "", when) if x)
         return f"Pinned #{pitch.id} {pitch.title} to {where}; the next solve keeps it there."
 
 
@@ -388,12 +410,14 @@ def pin_as_in_draft(ctx: AppContext, event_id: int, grid_version_id: int, pitch_
         if placement is None:
             raise ServiceError(f"#{pitch_id} is not in that grid, so there is nowhere to keep it.")
         room, slot = db.get(Room, placement.room_id), db.get(Slot, placement.slot_id)
-        assert room is not None and slot is not None
+        event = db.get(Event, event_id)
+        assert room is not None and slot is not None and event is not None
         pitch.pin_room_key, pitch.pin_slot_key, pitch.updated_at = room.key, slot.key, ctx.now()
         db.add(pitch)
         db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.pin",
                         detail={"pitch": pitch.id, "room": room.key, "slot": slot.key}))
-        return f"Pinned #{pitch.id} {pitch.title} to {room.name} at {slot.key}; the next solve keeps it there."
+        when = slot_time(slot.start, slot.end, ZoneInfo(event.timezone))
+        return f"Pinned #{pitch.id} {pitch.title} to {room.name} at {when}; the next solve keeps it there."
 
 
 def unpin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, *, actor: str = "") -> str:

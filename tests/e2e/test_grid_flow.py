@@ -151,7 +151,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     preview2 = _preview(fake_slack, 1)
     shown2 = str(preview2.params["blocks"])
     assert "Changes against version 1" in shown2 and "Publish as version 2" in shown2
-    assert f"Moves: {len(victims)}" in shown2 and "frozen slots: t1, t2" in shown2
+    assert f"Moves: {len(victims)}" in shown2 and "frozen slots: 10:00–10:45, 11:00–11:45" in shown2
     assert shown2.count("moved: ") == len(victims)
 
     reply = _click_publish(slack, fake_slack, preview2)
