@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     reminder_minutes: int = 10
     solve_seconds: float = 30.0
     solve_workers: int = 2
+    # Abuse limits (bot.services.pitching): a person's active pitches, and hosts named on one pitch.
+    pitches_per_person: int = Field(default=10, ge=1)
+    hosts_per_pitch: int = Field(default=6, ge=1)
 
 
 def load_settings(**overrides: object) -> Settings:

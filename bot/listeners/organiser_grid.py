@@ -37,6 +37,8 @@ from bot.services import publishing, replanning, solving
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.grid_queries import latest_draft, load_grid, placement_text
 from bot.services.organising import REFUSAL, is_organiser
+from bot.services.solving import PITCH_ID_MAX
+from bot.services.text_checks import small_number
 from bot.store.tables import Event
 
 log = logging.getLogger(__name__)
@@ -185,10 +187,9 @@ def _publish(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
     run_id = None
     if req.args:
-        try:
-            run_id = int(req.args[0].lstrip("#"))
-        except ValueError:
-            raise ServiceError("`/camp publish` takes no argument, or the number of a solve run.") from None
+        run_id = small_number(req.args[0], most=PITCH_ID_MAX)
+        if run_id is None:
+            raise ServiceError("`/camp publish` takes no argument, or the number of a solve run.")
     draft = latest_draft(ctx, req.event.id, run_id=run_id)
     assert draft.id is not None
     _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client)

@@ -19,7 +19,7 @@ def setup_subcommand(ctx: AppContext, req: CampRequest) -> CampReply | str:
         case []:
             text, blocks = setup_reply(setup.setup_summary(ctx, req.event.id))
             return CampReply(text=text, blocks=blocks)
-        case ["quota", number] if number.isdigit():
+        case ["quota", number] if number.isascii() and number.isdigit():
             return setup.set_quota(ctx, req.event.id, int(number), actor=req.user_id)
         case ["closes", when]:
             return setup.set_voting_closes(ctx, req.event.id, when, actor=req.user_id)

@@ -29,7 +29,15 @@ from bot.listeners.cards import post_card, refresh_card
 from bot.listeners.common import after_ack, app_context, event_for, user_id_of
 from bot.services.errors import ServiceError
 from bot.services.organising import REFUSAL, is_organiser
-from bot.services.pitching import InvalidPitch, PitchCard, add_paper_pitch, create_pitch, edit_pitch
+from bot.services.pitching import (
+    PAPER_VOTES_MAX,
+    InvalidPitch,
+    PitchCard,
+    add_paper_pitch,
+    create_pitch,
+    edit_pitch,
+)
+from bot.services.text_checks import small_number
 
 log = logging.getLogger(__name__)
 SAVE_FAILED = "Sorry, your pitch couldn't be saved just now. Please press the button again."
@@ -101,15 +109,16 @@ def paper_submit_callback(
             ack(response_action="errors", errors={"title": REFUSAL})
             return
         title, hosts, votes_raw, description = read_paper_form(view)
-        if not votes_raw.isdigit():
-            ack(response_action="errors", errors={"votes": "A whole number, 0 or more."})
+        paper_votes = small_number(votes_raw, most=PAPER_VOTES_MAX)
+        if paper_votes is None:
+            ack(response_action="errors", errors={"votes": f"A whole number from 0 to {PAPER_VOTES_MAX}."})
             return
         card = add_paper_pitch(
             ctx,
             event.id,
             title=title,
             host_names=hosts,
-            paper_votes=int(votes_raw),
+            paper_votes=paper_votes,
             actor=user,
             description=description,
         )

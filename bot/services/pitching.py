@@ -22,6 +22,7 @@ from bot.escape import escape
 from bot.event_file import FEATURES
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import person_by_name, person_for_slack_user
+from bot.services.text_checks import text_problem
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Slot, Vote
 
@@ -31,8 +32,9 @@ TITLE_MAX = 80
 DESCRIPTION_MAX = 500
 TAG_MAX = 30
 TAGS_MAX = 8
-COHOSTS_MAX = 5
+HOST_NAME_MAX = 100
 PAPER_VOTES_MAX = 2000
+HOSTS_MAX = 6  # default of Settings.hosts_per_pitch: the submitter and five co-hosts
 
 
 class InvalidPitch(ServiceError):
@@ -128,18 +130,31 @@ def parse_tags(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check_pitch(data: PitchInput, slot_keys: Iterable[str], *, user_id: str | None = None) -> dict[str, str]:
+def title_error(title: str) -> str | None:
+    """What is wrong with a pitch title (modal, paper form and `/camp paper` alike), or None."""
+    text = title.strip()
+    if not text:
+        return "Give the session a title."
+    if len(text) > TITLE_MAX:
+        return f"Keep the title to {TITLE_MAX} characters (it is {len(text)})."
+    return text_problem(text, "title", required=True)
+
+
+def description_error(description: str) -> str | None:
+    text = description.strip()
+    if len(text) > DESCRIPTION_MAX:
+        return f"Keep the description to {DESCRIPTION_MAX} characters (it is {len(text)})."
+    return text_problem(text, "description", multiline=True)
+
+
+def check_pitch(
+    data: PitchInput, slot_keys: Iterable[str], *, user_id: str | None = None, max_hosts: int = HOSTS_MAX
+) -> dict[str, str]:
     """Every problem with the input, by field, with the fix in the words (empty when fine)."""
     errors: dict[str, str] = {}
-    title = data.title.strip()
-    if not title:
-        errors["title"] = "Give your session a title."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"Keep the title to {TITLE_MAX} characters (it is {len(title)})."
-    if len(data.description.strip()) > DESCRIPTION_MAX:
-        errors["description"] = (
-            f"Keep the description to {DESCRIPTION_MAX} characters (it is {len(data.description.strip())})."
-        )
+    for name, problem in (("title", title_error(data.title)), ("description", description_error(data.description))):
+        if problem is not None:
+            errors[name] = problem
     if data.format not in FORMATS:
         errors["format"] = "Choose a format: " + ", ".join(FORMATS) + "."
     if data.length not in (1, 2):
@@ -157,8 +172,31 @@ def check_pitch(data: PitchInput, slot_keys: Iterable[str], *, user_id: str | No
         errors["tags"] = f"Use at most {TAGS_MAX} tags."
     elif any(len(t) > TAG_MAX for t in data.tags):
         errors["tags"] = f"Keep each tag to {TAG_MAX} characters; separate tags with commas."
-    if len(set(data.cohost_user_ids) - {user_id}) > COHOSTS_MAX:
-        errors["cohosts"] = f"At most {COHOSTS_MAX} co-hosts."
+    elif (tag_problem := next((p for t in data.tags if (p := text_problem(t, "tag")) is not None), None)) is not None:
+        errors["tags"] = tag_problem
+    if len(set(data.cohost_user_ids) - {user_id}) > max_hosts - 1:
+        errors["cohosts"] = f"A session can have at most {max_hosts} hosts: you and {max_hosts - 1} co-hosts."
+    return errors
+
+
+def check_paper_pitch(
+    title: str, host_names: list[str], paper_votes: int, description: str, *, max_hosts: int = HOSTS_MAX
+) -> dict[str, str]:
+    """The paper-pitch twin of check_pitch: the same title and description rules, plus hosts by name."""
+    errors: dict[str, str] = {}
+    for name, problem in (("title", title_error(title)), ("description", description_error(description))):
+        if problem is not None:
+            errors[name] = problem
+    if not host_names:
+        errors["hosts"] = "Name at least one host."
+    elif len(host_names) > max_hosts:
+        errors["hosts"] = f"A session can have at most {max_hosts} hosts; this names {len(host_names)}."
+    elif any(len(n) > HOST_NAME_MAX for n in host_names):
+        errors["hosts"] = f"Keep each host's name to {HOST_NAME_MAX} characters."
+    elif (problem := next((p for n in host_names if (p := text_problem(n, "host name", required=True))), None)):
+        errors["hosts"] = problem
+    if not 0 <= paper_votes <= PAPER_VOTES_MAX:
+        errors["votes"] = f"The show of hands is a count from 0 to {PAPER_VOTES_MAX}."
     return errors
 
 
@@ -166,8 +204,8 @@ def _slot_keys(db: Session, event_id: int) -> list[str]:
     return [s.key for s in db.exec(select(Slot).where(Slot.event_id == event_id).order_by(Slot.position))]  # type: ignore[arg-type]
 
 
-def _checked(db: Session, event_id: int, data: PitchInput, user_id: str | None) -> PitchInput:
-    errors = check_pitch(data, _slot_keys(db, event_id), user_id=user_id)
+def _checked(db: Session, event_id: int, data: PitchInput, user_id: str | None, *, max_hosts: int) -> PitchInput:
+    errors = check_pitch(data, _slot_keys(db, event_id), user_id=user_id, max_hosts=max_hosts)
     if errors:
         raise InvalidPitch(errors)
     return PitchInput(
@@ -244,13 +282,29 @@ def _host_person(db: Session, event_id: int, pitch: Pitch, user_id: str) -> Pers
     return person
 
 
+def _check_pitch_count(db: Session, event_id: int, owner: Person, limit: int) -> None:
+    """A person may have `limit` active pitches of their own (Settings.pitches_per_person):
+    enough for any honest host, and a cap on one person flooding the pitches channel."""
+    count = db.exec(
+        select(func.count())
+        .select_from(Pitch)
+        .where(Pitch.event_id == event_id, Pitch.created_by_id == owner.id, Pitch.status == "active")
+    ).one()
+    if count >= limit:
+        raise ServiceError(
+            f"You already have {count} active pitches, the most one person can have here. "
+            "Withdraw one (from its card's menu) to pitch another."
+        )
+
+
 def create_pitch(
     ctx: AppContext, event_id: int, user_id: str, data: PitchInput, *, display_name: str = ""
 ) -> PitchCard:
     """Store a new pitch with its submitter and co-hosts as hosts. InvalidPitch if bad."""
     with session_scope(ctx.engine) as db:
-        data = _checked(db, event_id, data, user_id)
+        data = _checked(db, event_id, data, user_id, max_hosts=ctx.settings.hosts_per_pitch)
         owner = person_for_slack_user(db, event_id, user_id, display_name)
+        _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
         cohosts = [person_for_slack_user(db, event_id, u) for u in data.cohost_user_ids]
         now = ctx.now()
         pitch = Pitch(event_id=event_id, title=data.title, created_by_id=owner.id, created_at=now, updated_at=now)
@@ -291,7 +345,7 @@ def edit_pitch(ctx: AppContext, event_id: int, pitch_id: int, user_id: str, data
         editor = _host_person(db, event_id, pitch, user_id)
         if pitch.status != "active":
             raise ServiceError("That pitch was withdrawn or merged, so it can't be edited.")
-        data = _checked(db, event_id, data, user_id)
+        data = _checked(db, event_id, data, user_id, max_hosts=ctx.settings.hosts_per_pitch)
         # Hosts not on Slack (paper co-hosts) are kept: the modal cannot show them.
         paper = db.exec(
             select(Person.id)
@@ -384,19 +438,7 @@ def add_paper_pitch(
 ) -> PitchCard:
     """A pitch from someone not on Slack, typed in by an organiser with a show-of-hands count."""
     names = [n.strip() for n in host_names if n.strip()]
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = "Give the session a title."
-    elif len(title.strip()) > TITLE_MAX:
-        errors["title"] = f"Keep the title to {TITLE_MAX} characters."
-    if not names:
-        errors["hosts"] = "Name at least one host."
-    elif any(len(n) > 100 for n in names):
-        errors["hosts"] = "Keep each host's name to 100 characters."
-    if not 0 <= paper_votes <= PAPER_VOTES_MAX:
-        errors["votes"] = f"The show of hands is a count from 0 to {PAPER_VOTES_MAX}."
-    if len(description) > DESCRIPTION_MAX:
-        errors["description"] = f"Keep the description to {DESCRIPTION_MAX} characters."
+    errors = check_paper_pitch(title, names, paper_votes, description, max_hosts=ctx.settings.hosts_per_pitch)
     if errors:
         raise InvalidPitch(errors)
     with session_scope(ctx.engine) as db:

@@ -33,6 +33,7 @@ from bot.blocks.grid import slot_time
 from bot.context import AppContext
 from bot.services.errors import NotFound, ServiceError
 from bot.services.problem_builder import build_problem, latest_published, pitch_id_of
+from bot.services.text_checks import small_number
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, GridVersion, Pitch, Placement, Room, Slot, SolveRun
 
@@ -333,14 +334,18 @@ def _safely(fn: Any, *args: Any) -> None:
 # --------------------------------------------------------------------------- pins and exclusions
 
 
+PITCH_ID_MAX = 2**31 - 1  # the largest id an INTEGER key holds on every database
+
+
 def find_pitch(db: Any, event_id: int, ref: str) -> Pitch:
     """A pitch by "p12", "12" or a unique part of its title (what organisers type)."""
     text = ref.strip().strip('"')
     if not text:
         raise ServiceError("Say which pitch: its number (#12) or a few words of its title.")
     digits = text[1:] if text[:1] in ("p", "P", "#") else text
-    if digits.isdigit():
-        pitch = db.get(Pitch, int(digits))
+    number = small_number(digits, most=PITCH_ID_MAX)  # "99999999999999999999" is no pitch, not a crash
+    if number is not None:
+        pitch = db.get(Pitch, number)
         if pitch is not None and pitch.event_id == event_id:
             return pitch
     found = [p for p in db.exec(select(Pitch).where(Pitch.event_id == event_id, Pitch.status == "active"))

@@ -87,7 +87,7 @@ def test_one_person_racing_past_the_quota(ctx: AppContext, event: Event) -> None
         ev.vote_quota = 5
         db.add(ev)
     set_voting(ctx, event_id, open_=True, actor="test")
-    pitch_ids = [create_pitch(ctx, event_id, "U0HOST", PitchInput(title=f"S{i}")).id for i in range(12)]
+    pitch_ids = [create_pitch(ctx, event_id, f"U0HOST{i % 3}", PitchInput(title=f"S{i}")).id for i in range(12)]
     outcomes: list[str] = []
     gate = threading.Barrier(len(pitch_ids))
 
