@@ -139,7 +139,7 @@ class Solution:
 
 def _require(obj: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in obj:
-        raise ProblemError(f"{where}: missing field '{key}'; add it (see bench/FORMAT.md)")
+        raise ProblemError(f"{where}: missing field '{key}'; add it (see docs/file-formats.md)")
     return obj[key]
 
 

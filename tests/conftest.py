@@ -21,7 +21,6 @@ from bot.store.tables import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_EVENT = ROOT / "examples" / "localgovcamp.yaml"
-SHARED_BENCH = ROOT.parent / "shared" / "bench"
 
 
 def fresh_database_url(tmp_path: Path) -> str:

@@ -1,4 +1,4 @@
-"""The database, as the solver sees it: a campbot.problem/1 dict (../shared/bench/FORMAT.md).
+"""The database, as the solver sees it: a campbot.problem/1 dict (docs/file-formats.md).
 
 The bot and the solver only meet through this file format, so that a solve can run in its own
 process (a crash or a hang there cannot take the bot down) and so that any problem the bot ever
