@@ -108,6 +108,11 @@ def demo(
     seconds: float = typer.Option(8.0, "--seconds", help="Solver time per solve."),
 ) -> None:
     """The whole camp day on the bundled example, SQLite and no Slack account."""
+    import logging
+
+    # A first run's output starts with the story: the migrations of the fresh demo database
+    # (alembic logs them at INFO, some as soon as it is imported) are not part of it.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.demo import run_demo
 
     with friendly_errors():

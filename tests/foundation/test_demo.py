@@ -21,6 +21,9 @@ def test_demo_runs_the_day_and_writes_the_grid(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = result.stdout
     assert "Traceback" not in text + result.stderr
+    # a first run starts with the story (the event is set up), not with the migrations' INFO lines
+    assert "LocalGovCamp 2026: the event is set up" in text.splitlines()[0]
+    assert "alembic" not in result.stderr and " INFO " not in result.stderr, result.stderr[:2000]
     for moment in ("Voting is now open", "Voting closes in 10 minutes", "Coverage (wishes served)",
                    "Main hall closed", "Moves:", "Up next"):
         assert moment in text, moment
