@@ -173,9 +173,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Re-plan the rest of the day from the published grid, moving as little as the changes force."""
         from bot.cli import out, with_context
+        from bot.services.errors import ServiceError
         from bot.services.events import get_event
         from bot.services.replanning import close_room as close
         from bot.services.replanning import host_gone as gone
+        from bot.slack_text import parse, person_ref
 
         def go(ctx: Any) -> int:
             ev = get_event(ctx, event)
@@ -186,8 +188,12 @@ def register(app: typer.Typer) -> None:
                 out.print(f"closed {room} for {', '.join(slots) or 'no further slots'}", markup=False,
                           highlight=False)
             for who in host_gone:
-                titles = gone(ctx, ev.id, who, at=when, actor="cli")
-                out.print(f"{who} is gone; moving or dropping: {', '.join(titles)}", markup=False, highlight=False)
+                person = person_ref(parse(who, escaped=False))
+                if person is None:
+                    raise ServiceError("--host-gone needs a name or a Slack id.")
+                result = gone(ctx, ev.id, person, at=when, actor="cli")
+                out.print(f"{result.name} is gone; moving or dropping: {', '.join(result.titles)}", markup=False,
+                          highlight=False)
             return _solve_event(ctx, event, seconds, kind="replan", at=when)
 
         raise typer.Exit(with_context(database_url, go))

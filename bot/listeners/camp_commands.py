@@ -54,7 +54,12 @@ def paper_subcommand(ctx: AppContext, req: CampRequest) -> CampReply | None:
     parsed = parse_paper_command(req.text)
     try:
         card = add_paper_pitch(
-            ctx, req.event.id, title=parsed.title, host_names=parsed.hosts, paper_votes=parsed.votes, actor=req.user_id
+            ctx,
+            req.event.id,
+            title=parsed.title,
+            host_names=[h.removeprefix("@") for h in parsed.hosts],  # a mentioned host reads `@name`
+            paper_votes=parsed.votes,
+            actor=req.user_id,
         )
     except InvalidPitch as exc:
         raise ServiceError(

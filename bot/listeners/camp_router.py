@@ -6,7 +6,9 @@ How to add a subcommand (from any module, e.g. bot/listeners/organiser_grid.py):
     from bot.context import AppContext
 
     def solve_subcommand(ctx: AppContext, req: CampRequest) -> CampReply | str | None:
-        # req.args: words after "solve" (quotes respected); req.text: the raw rest;
+        # req.args: words after "solve" (quotes respected); req.text: the rest, decoded once
+        # (bot.slack_text: `&amp;` is `&`, mentions read `@name`); req.slack_text: the rest
+        # parsed, for the ids of mentioned people (slack_text.person_ref);
         # req.event, req.user_id, req.channel_id, req.trigger_id, req.client, req.body.
         # Call one service; raise bot.services.errors.ServiceError("message") to refuse.
         return "Solving… I'll post the preview here."   # an ephemeral reply to the caller
@@ -69,6 +71,7 @@ from bot.context import AppContext
 from bot.escape import escape
 from bot.services.errors import ServiceError
 from bot.services.organising import REFUSAL, is_organiser
+from bot.slack_text import SlackText, parse
 from bot.store.tables import Event
 
 log = logging.getLogger(__name__)
@@ -82,13 +85,14 @@ class CampRequest:
     user_id: str
     name: str  # the subcommand, lower-cased
     args: list[str]  # the words after it; "quoted words" stay together
-    text: str  # the raw text after the subcommand
+    text: str  # the text after the subcommand, entities decoded, mentions written `@name`
     channel_id: str
     trigger_id: str
     team_id: str | None
     client: WebClient
     is_organiser: bool
     body: dict[str, Any] = field(default_factory=dict)
+    slack_text: SlackText = field(default_factory=lambda: parse(""))  # `text` with the mentions' ids
 
 
 @dataclass(frozen=True)
@@ -167,11 +171,24 @@ def help_text(organiser: bool) -> str:
     return "\n".join(lines)
 
 
+def _user_name(client: WebClient, user_id: str) -> str | None:
+    """A person's name for a `<@U123>` mention that came without one (users:read)."""
+    try:
+        user = client.users_info(user=user_id).get("user") or {}
+    except Exception as exc:  # noqa: BLE001 - a name is a nicety: the id still works
+        log.info("users.info for a mention failed: %s", type(exc).__name__)
+        return None
+    profile = user.get("profile") or {}
+    return str(profile.get("display_name") or user.get("real_name") or user.get("name") or "") or None
+
+
 def route(ctx: AppContext, *, event: Event, body: dict[str, Any], client: WebClient) -> CampReply | None:
-    """Run one `/camp` command body (after the ack) and return the reply to send."""
-    text = str(body.get("text") or "").strip()
-    name, _, rest = text.partition(" ")
-    name = name.lower() or "help"
+    """Run one `/camp` command body (after the ack) and return the reply to send.
+
+    The edge for `/camp` text: what Slack sent is parsed and decoded here, once
+    (bot.slack_text); handlers get it decoded and never decode again."""
+    name, rest = parse(str(body.get("text") or "")).split_first_word()
+    name = name or "help"
     user_id = str(body.get("user_id", ""))
     sub = get_subcommand(name)
     if sub is None:
@@ -182,18 +199,21 @@ def route(ctx: AppContext, *, event: Event, body: dict[str, Any], client: WebCli
     if sub.organiser_only and not organiser:
         log.info("refused /camp %s to non-organiser %s", name, user_id)
         return CampReply(REFUSAL)
+    if rest.unlabelled_users():
+        rest = rest.with_user_names(lambda uid: _user_name(client, uid))
     req = CampRequest(
         event=event,
         user_id=user_id,
         name=name,
-        args=split_args(rest),
-        text=rest.strip(),
+        args=split_args(rest.plain),
+        text=rest.plain,
         channel_id=str(body.get("channel_id", "")),
         trigger_id=str(body.get("trigger_id", "")),
         team_id=body.get("team_id"),
         client=client,
         is_organiser=organiser,
         body=body,
+        slack_text=rest,
     )
     try:
         result = sub.handler(ctx, req)

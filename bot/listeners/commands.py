@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_text
 from bot.blocks.pitch_modal import pitch_modal
 from bot.context import AppContext
 from bot.listeners import camp_commands  # noqa: F401  (registers status, voting, paper, merge)
@@ -41,7 +42,7 @@ def pitch_command_callback(ack: Ack, body: dict[str, Any], client: WebClient, co
                 event_id=event.id,
                 trigger_id=body["trigger_id"],
                 user_id=body.get("user_id", ""),
-                title=str(body.get("text") or ""),
+                title=slack_text.parse(str(body.get("text") or "")).plain,  # decoded here, once
             )
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))

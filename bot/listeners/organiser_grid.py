@@ -28,6 +28,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_text
 from bot.blocks import preview as preview_blocks
 from bot.context import AppContext
 from bot.escape import escape
@@ -231,12 +232,13 @@ def _close_room(ctx: AppContext, req: CampRequest) -> str:
 
 def _host_gone(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    if not req.text:
+    who = slack_text.person_ref(req.slack_text)
+    if who is None:
         raise ServiceError("Usage: `/camp host-gone @someone` (then `/camp replan`).")
-    titles = replanning.host_gone(ctx, req.event.id, req.text, actor=req.user_id)
+    gone = replanning.host_gone(ctx, req.event.id, who, actor=req.user_id)
     return (
-        f"Marked {escape(req.text)} as gone for the rest of the day; their pitches "
-        f"({escape(', '.join(titles))}) will move or drop. Run `/camp replan`."
+        f"Marked {escape(gone.name)} as gone for the rest of the day; their pitches "
+        f"({escape(', '.join(gone.titles))}) will move or drop. Run `/camp replan`."
     )
 
 

@@ -10,6 +10,7 @@ already under way stays in the record as it ran.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -18,6 +19,7 @@ from bot.context import AppContext
 from bot.services.errors import NotFound, ServiceError
 from bot.services.problem_builder import frozen_slot_keys
 from bot.services.solving import SolveNotifier, start_solve
+from bot.slack_text import PersonRef
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Person, Pitch, PitchHost, Room, Slot
 
@@ -50,35 +52,60 @@ def close_room(ctx: AppContext, event_id: int, room: str, *, at: datetime | None
     return added
 
 
-def host_gone(ctx: AppContext, event_id: int, who: str, *, at: datetime | None = None,
-              actor: str = "") -> list[str]:
-    """Mark a host (Slack id, "<@U…>" or display name) unable to make any remaining slot;
-    returns the titles of their pitches."""
+@dataclass(frozen=True)
+class HostGone:
+    name: str  # the person's name as the camp knows it (never a raw Slack token)
+    titles: list[str]  # their active pitches, now kept out of the remaining slots
+
+
+def _loose(name: str) -> str:
+    """Letters and digits only, case-folded: `gone.host`, `Gone Host` and `@gone_host` agree."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def find_person(people: list[Person], who: PersonRef) -> list[Person]:
+    """The people `who` may mean: by Slack id first, then by the name on their pitch (exact,
+    ignoring case, spaces and a leading @), then loosely (a username vs. a display name)."""
+    if who.user_id:
+        found = [p for p in people if p.slack_user_id == who.user_id]
+        if found:
+            return found
+    if not who.name:
+        return []
+    wanted = " ".join(who.name.split()).casefold()
+    found = [p for p in people if " ".join(p.display_name.removeprefix("@").split()).casefold() == wanted]
+    if found or not _loose(who.name):
+        return found
+    return [p for p in people if _loose(p.display_name) == _loose(who.name)]
+
+
+def host_gone(ctx: AppContext, event_id: int, who: PersonRef, *, at: datetime | None = None,
+              actor: str = "") -> HostGone:
+    """Mark a host (a mention, a Slack id or the name on their pitch) unable to make any
+    remaining slot; returns their name and the titles of their pitches."""
     remaining = remaining_slot_keys(ctx, event_id, at)
-    key = who.strip().removeprefix("<@").removesuffix(">").split("|", 1)[0]
     with session_scope(ctx.engine) as db:
-        people = list(db.exec(select(Person).where(Person.event_id == event_id, Person.slack_user_id == key)))
+        people = find_person(list(db.exec(select(Person).where(Person.event_id == event_id))), who)
         if not people:
-            people = [p for p in db.exec(select(Person).where(Person.event_id == event_id))
-                      if p.display_name.strip().lower() == who.strip().lower()]
-        if not people:
-            raise NotFound(f"Nobody called '{who}' is at this camp; use their Slack id or the name on their pitch.")
+            raise NotFound(f"Nobody called '{who.shown}' is at this camp; mention them (@name), or use the "
+                           "name on their pitch or their Slack id.")
         if len(people) > 1:
-            raise ServiceError(f"{len(people)} people are called '{who}'; use their Slack id instead.")
+            raise ServiceError(f"{len(people)} people are called '{who.shown}'; mention the one you mean (@name).")
         person = people[0]
+        name = person.display_name or who.shown
         pitches = list(db.exec(
             select(Pitch).join(PitchHost, col(PitchHost.pitch_id) == Pitch.id)
             .where(PitchHost.person_id == person.id, Pitch.status == "active")
         ))
         if not pitches:
-            raise ServiceError(f"{who} hosts no active pitch, so the grid does not depend on them.")
+            raise ServiceError(f"{name} hosts no active pitch, so the grid does not depend on them.")
         for p in pitches:
             p.unavailable_slots = [*p.unavailable_slots, *(k for k in remaining if k not in p.unavailable_slots)]
             p.updated_at = ctx.now()
             db.add(p)
         db.add(AuditLog(event_id=event_id, actor=actor, action="host.gone",
                         detail={"person": person.id, "pitches": [p.id for p in pitches], "slots": remaining}))
-        return [p.title for p in pitches]
+        return HostGone(name, [p.title for p in pitches])
 
 
 def start_replan(ctx: AppContext, event_id: int, *, requested_by: str | None = None, seconds: float | None = None,

@@ -17,6 +17,7 @@ from bot.services.errors import NotFound, ServiceError
 from bot.services.grid_queries import load_grid, published_grid
 from bot.services.problem_builder import build_problem
 from bot.services.replanning import close_room, host_gone, remaining_slot_keys, start_replan
+from bot.slack_text import PersonRef
 from bot.store.db import session_scope
 from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, SolveRun
 from scheduler.problem import parse_problem
@@ -427,7 +428,7 @@ def test_close_room_and_host_gone_touch_only_the_remaining_slots(sctx: AppContex
     assert remaining_slot_keys(sctx, event.id, at("12:55")) == ["t4", "t5"]
     assert close_room(sctx, event.id, "r3", at=at("12:00")) == ["t3", "t4", "t5"]
     assert close_room(sctx, event.id, "Committee room A", at=at("10:00")) == ["t2"]  # t1 frozen, t3-t5 done
-    assert host_gone(sctx, event.id, "<@USAM>", at=at("12:00")) == ["Hosted by Sam"]
+    assert host_gone(sctx, event.id, PersonRef("USAM", "sam"), at=at("12:00")).titles == ["Hosted by Sam"]
     with session_scope(sctx.engine) as db:
         room = db.exec(select(Room).where(Room.event_id == event.id, Room.key == "r3")).one()
         pitch = db.get(Pitch, p1)
@@ -437,7 +438,7 @@ def test_close_room_and_host_gone_touch_only_the_remaining_slots(sctx: AppContex
     with pytest.raises(NotFound, match="No room"):
         close_room(sctx, event.id, "r99")
     with pytest.raises(NotFound, match="Nobody called"):
-        host_gone(sctx, event.id, "Nobody Here")
+        host_gone(sctx, event.id, PersonRef(None, "Nobody Here"))
     with pytest.raises(ServiceError, match="nothing left"):
         close_room(sctx, event.id, "r1", at=at("18:00"))
 

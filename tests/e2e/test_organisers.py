@@ -195,7 +195,9 @@ def test_card_post_failure_keeps_the_pitch_and_says_so(
 def test_organiser_input_is_escaped_too(
     slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
 ) -> None:
-    slack.command("/camp", 'paper "<!channel> party" by <@U0BOSS> & <http://x|y> votes 1', user_id=ORG)
+    # as Slack sends what was typed: the person's own < > & as entities, the mention as a token
+    slack.command("/camp", 'paper "&lt;!channel&gt; party" by <@U0BOSS|boss> &amp; &lt;http://x|y&gt; votes 1',
+                  user_id=ORG)
     fake_slack.wait_for("response_url")
     fake_slack.wait_for("chat.postMessage")
     bot.settle()
