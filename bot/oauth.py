@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 # The bot scopes of app.yaml (oauth_config.scopes.bot): what the install asks each workspace for.
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "pins:write", "users:read", "usergroups:read")
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:history", "im:write", "pins:write", "users:read",
+              "usergroups:read")
 STATE_EXPIRY_SECONDS = 600
 
 _stores: dict[int, tuple[SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore]] = {}

@@ -1,4 +1,5 @@
-"""Events API: the App Home is (re)published whenever someone opens it."""
+"""Events API: the App Home is (re)published whenever someone opens it; a direct message to
+the bot (`message.im`) is answered with a short help; uninstalls and revoked tokens clean up."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.dm_help import CampFacts, dm_help_text
 from bot.blocks.home import error_home, home_view
 from bot.context import AppContext
 from bot.installations import forget_team, revoke_team_tokens
 from bot.listeners.common import app_context, claim_deferred, event_for
 from bot.services.errors import ServiceError
 from bot.services.home import home_for
+from bot.services.requests_seen import first_time
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,53 @@ def app_home_opened_callback(
     publish_home(context, client, str(event.get("user", "")))
 
 
+def is_dm_from_a_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """A new message a person wrote to the bot in its Messages tab: not an edit, a deletion,
+    a join or any other subtype, not a bot (ourselves included), not another kind of channel."""
+    return (
+        event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+        and bool(event.get("channel"))
+    )
+
+
+def camp_facts(context: BoltContext) -> CampFacts | None:
+    """What the DM help needs to know about this workspace's camp; None if it has none."""
+    try:
+        camp = event_for(context)
+    except ServiceError:
+        return None
+    ctx = app_context(context)
+    return CampFacts(
+        name=camp.name,
+        pitches_channel=camp.pitches_channel,
+        organisers=tuple(camp.organisers or ()),
+        organiser_usergroup=camp.organiser_usergroup,
+        grid_url=ctx.settings.public_url.rstrip("/") + "/grid",
+    )
+
+
+def message_callback(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """`message.im`: answer a person's direct message with the help, once per message (a
+    redelivered event is dropped by its event_id in bot.app; the message's own channel and ts
+    are claimed too, in case Slack sends the same message under another event id)."""
+    if not is_dm_from_a_person(event, context.bot_user_id):
+        return
+    ctx = app_context(context)
+    if not claim_deferred(body) or not first_time(ctx, f"dm:{event['channel']}:{event.get('ts', '')}"):
+        return
+    reply: dict[str, Any] = {"channel": event["channel"], "text": dm_help_text(camp_facts(context))}
+    if event.get("thread_ts"):
+        reply["thread_ts"] = event["thread_ts"]
+    try:
+        client.chat_postMessage(**reply)
+    except SlackApiError as exc:
+        log.warning("could not answer a direct message: %s", exc.response.get("error"))
+
+
 def app_uninstalled_callback(event: dict[str, Any], context: BoltContext) -> None:
     """Subscribed in app.yaml; the workspace's tokens, camps and jobs go (bot.installations)."""
     log.warning("campbot was uninstalled from workspace %s", context.team_id)
@@ -63,3 +113,4 @@ def register(app: App, ctx: AppContext) -> None:
     app.event("app_home_opened")(app_home_opened_callback)
     app.event("app_uninstalled")(app_uninstalled_callback)
     app.event("tokens_revoked")(tokens_revoked_callback)
+    app.event("message")(message_callback)  # every message event, so edits and bots are ignored quietly
