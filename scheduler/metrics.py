@@ -29,6 +29,11 @@ def _spans(problem: Problem, placements: Iterable[Placement]) -> dict[str, tuple
     return out
 
 
+def well_placed(problem: Problem, placements: Iterable[Placement]) -> set[str]:
+    """Sessions whose placement names a known room and a start that can hold them (as check.py counts)."""
+    return set(_spans(problem, placements))
+
+
 def coverage_counts(problem: Problem, placements: Iterable[Placement]) -> tuple[int, int]:
     """(wishes served, wishes possible): the numerator and denominator of coverage."""
     spans = _spans(problem, placements)

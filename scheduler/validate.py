@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from scheduler.cells import run_of
 from scheduler.problem import Placement, Problem
@@ -70,3 +71,18 @@ def violations(problem: Problem, placements: Iterable[Placement]) -> list[str]:
         if set(used) & problem.frozen and (prev_cell is None or prev_cell.slot not in problem.frozen):
             out.append(f"{sid}: added to frozen slot {tid}")
     return out
+
+
+def report(problem: Problem, placements: Iterable[Placement], unscheduled: Iterable[str] = ()) -> dict[str, Any]:
+    """The project's own referee: the same report (keys and figures) as the reference check.py,
+    from this module's rules and metrics.py's figures, so tests and benchmarks need no outside file."""
+    from scheduler.metrics import measure, well_placed
+
+    placements = list(placements)
+    m = measure(problem, placements)
+    accounted = well_placed(problem, placements) | set(unscheduled)
+    return {"violations": violations(problem, placements),
+            "unaccounted": sorted({s.id for s in problem.sessions} - accounted),
+            "left_out_with_room": list(m.left_out_with_room), "scheduled": m.scheduled,
+            "sessions": len(problem.sessions), "cells": len(problem.rooms) * len(problem.slots),
+            "coverage": m.coverage, "seats_short": m.seats_short, "moves": m.moves}

@@ -1,25 +1,46 @@
-"""Small problems built in code, and the reference checker loaded by path."""
+"""Small problems built in code, the project's own instances, and the referees of a solution.
+
+The tests stand alone: instances live in bench/instances, and every solution is judged by the
+project's own validator and figures (scheduler.validate.report). When the independent reference
+checker is beside the repository (../shared/bench/check.py, as in CI), it judges every solution
+too, as an extra referee that must agree; without it nothing is skipped.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from scheduler.problem import Problem, Solution, parse_problem, solution_to_dict
+from scheduler.problem import Problem, Solution, load_problem, parse_problem, solution_to_dict
+from scheduler.validate import report
 
-BENCH = Path(os.environ.get("CAMPBOT_BENCH_DIR", Path(__file__).resolve().parents[3] / "shared" / "bench"))
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench" / "instances"
 INSTANCES = ["localgovcamp", "ukgovcamp", "minnebar", "mega", "ukgovcamp-replan"]
+REFERENCE_CHECK = Path(os.environ.get("CAMPBOT_REFERENCE_CHECK", REPO.parent / "shared" / "bench" / "check.py"))
 
 
-def load_check() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("campbot_reference_check", BENCH / "check.py")
-    assert spec and spec.loader, f"reference checker not found at {BENCH / 'check.py'}"
+@lru_cache(maxsize=1)
+def reference_check() -> ModuleType | None:
+    """The independent checker, when it is there (CI); None in a clone of the project alone."""
+    if not REFERENCE_CHECK.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("campbot_reference_check", REFERENCE_CHECK)
+    assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def instance(name: str) -> tuple[dict[str, Any], Problem]:
+    """A shared instance as raw JSON and as a Problem (the project's copy)."""
+    path = BENCH / f"{name}.json"
+    return json.loads(path.read_text()), load_problem(path)
 
 
 def raw(rooms: int = 2, slots: int = 2, sessions: int = 2, **extra: Any) -> dict[str, Any]:
@@ -47,6 +68,30 @@ def session(data: dict[str, Any], sid: str) -> dict[str, Any]:
     return next(s for s in data["sessions"] if s["id"] == sid)
 
 
+def judge(problem_dict: dict[str, Any], placements: list[dict[str, Any]],
+          unscheduled: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Our report on a grid given as JSON placements; the reference checker, when present, must
+    report the same violations and figures."""
+    from scheduler.problem import Placement
+
+    p = parse_problem(problem_dict)
+    mine = report(p, [Placement(x["session"], x["room"], x["slot"]) for x in placements],
+                  [u["session"] for u in unscheduled or []])
+    ref = reference_check()
+    if ref is not None:
+        theirs = ref.check(problem_dict, {"placements": placements, "unscheduled": unscheduled or []})
+        # same broken rules (the wording of a kept pin differs slightly, so count them)
+        assert len(theirs["violations"]) == len(mine["violations"]), (theirs["violations"], mine["violations"])
+        for key in ("coverage", "seats_short", "moves", "scheduled", "left_out_with_room", "unaccounted"):
+            assert theirs[key] == mine[key], (key, theirs[key], mine[key])
+    return mine
+
+
 def check(problem_dict: dict[str, Any], solution: Solution) -> dict[str, Any]:
-    result: dict[str, Any] = load_check().check(problem_dict, solution_to_dict(solution))
+    """The referees' report on a solution (see judge); its figures must be the solution's own."""
+    data = solution_to_dict(solution)
+    result = judge(problem_dict, data["placements"], data["unscheduled"])
+    if solution.status in ("OPTIMAL", "FEASIBLE"):
+        assert (result["coverage"], result["seats_short"], result["moves"]) == (
+            solution.metrics.coverage, solution.metrics.seats_short, solution.metrics.moves)
     return result
