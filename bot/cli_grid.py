@@ -109,6 +109,8 @@ def register(app: typer.Typer) -> None:
         time_limit: float = typer.Option(10.0, "--time-limit", help="Seconds the solver may run."),
         seed: int = typer.Option(1, "--seed", help="Random seed; same seed and workers give the same grid."),
         workers: int = typer.Option(2, "--workers", help="Solver threads."),
+        objective: str = typer.Option("coverage", "--objective", help="With --problem: coverage (highest "
+                                      "coverage) or seats (room for everyone: seats short no worse than by hand)."),
         out: Path = typer.Option(None, "--out", help="Write the solution JSON here (stdout if not given)."),
         event: str = typer.Option(None, "--event", help="Solve this event's pitches and votes (database)."),
         seconds: float = typer.Option(None, "--seconds", help="With --event: solver seconds "
@@ -119,7 +121,8 @@ def register(app: typer.Typer) -> None:
         if problem is not None:
             from scheduler.__main__ import main as scheduler_main
 
-            argv = [str(problem), "--time-limit", str(time_limit), "--seed", str(seed), "--workers", str(workers)]
+            argv = [str(problem), "--time-limit", str(time_limit), "--seed", str(seed), "--workers", str(workers),
+                    "--objective", objective]
             if out:
                 argv += ["--out", str(out)]
             raise typer.Exit(scheduler_main(argv))

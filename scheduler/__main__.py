@@ -1,4 +1,4 @@
-"""python -m scheduler PROBLEM.json [--time-limit S] [--seed N] [--workers W] [--out FILE]
+"""python -m scheduler PROBLEM.json [--time-limit S] [--seed N] [--workers W] [--objective O] [--out FILE]
 
 Writes the campbot.solution/1 JSON (stdout without --out) and a short summary on stderr, with the
 by-hand baseline's figures beside the solver's. `campbot solve` calls main(argv) with the same
@@ -8,12 +8,16 @@ options. Bad input is a message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from scheduler.baseline import baseline
 from scheduler.problem import ProblemError, dump_solution, load_problem
-from scheduler.solve import SolveConfig, solve
+from scheduler.solve import OBJECTIVES, SolveConfig, solve
+
+MAX_WORKERS = 64
+MAX_SEED = 2**31 - 1  # CP-SAT's random seed is a 32-bit integer
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the whole solve (default 10)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--workers", type=int, default=2, help="solver threads (default 2)")
+    p.add_argument("--objective", choices=OBJECTIVES, default="coverage",
+                   help="coverage: the highest-coverage grid (default); seats: room for everyone (seats "
+                        "short no worse than the by-hand grid's), then as much coverage as possible")
     p.add_argument("--out", help="write the solution here instead of stdout")
     return p
 
@@ -38,18 +45,22 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else 2
-    if args.time_limit <= 0:
-        print("error: --time-limit must be more than 0 seconds", file=sys.stderr)
+    if not math.isfinite(args.time_limit) or not 0 < args.time_limit <= 86400:
+        print("error: --time-limit must be a number of seconds above 0 (at most a day, 86400)", file=sys.stderr)
         return 2
-    if args.workers < 1:
-        print("error: --workers must be 1 or more", file=sys.stderr)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        print(f"error: --workers must be 1 to {MAX_WORKERS}", file=sys.stderr)
+        return 2
+    if not 0 <= args.seed <= MAX_SEED:
+        print(f"error: --seed must be 0 to {MAX_SEED}", file=sys.stderr)
         return 2
     try:
         problem = load_problem(args.problem)
     except ProblemError as exc:
         print(f"error: {args.problem}: {exc}", file=sys.stderr)
         return 2
-    solution = solve(problem, SolveConfig(time_limit=args.time_limit, seed=args.seed, workers=args.workers))
+    solution = solve(problem, SolveConfig(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
+                                              objective=args.objective))
     text = dump_solution(solution)
     if args.out:
         try:

@@ -9,6 +9,7 @@ the organiser would then get a stack trace instead of a sentence telling them wh
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,12 @@ from typing import Any
 PROBLEM_FORMAT = "campbot.problem/1"
 SOLUTION_FORMAT = "campbot.solution/1"
 STATUSES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN")
+# Sane limits for numbers in a problem file: no room seats or show of hands exceeds this, and
+# larger figures (10^30, 2^63) would only overflow the solver's integer arithmetic later.
+MAX_PEOPLE = 1_000_000
+# Slot dates outside these years are typing mistakes (0001-01-01, 9999-12-31) and break date arithmetic.
+YEARS = (1970, 2999)
+MAX_ID = 200
 
 
 class ProblemError(ValueError):
@@ -145,7 +152,7 @@ def _require(obj: Mapping[str, Any], key: str, where: str) -> Any:
 
 def _str(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ProblemError(f"{where}: expected a non-empty string, got {value!r}")
+        raise ProblemError(f"{where}: expected a non-empty string, got {_short(value)}")
     return value
 
 
@@ -153,7 +160,7 @@ def _str_list(value: Any, where: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ProblemError(f"{where}: expected a list of strings, got {value!r}")
+        raise ProblemError(f"{where}: expected a list of strings, got {_short(value)}")
     return list(value)
 
 
@@ -175,6 +182,9 @@ def _unique_ids(items: Sequence[Mapping[str, Any]], kind: str) -> list[str]:
     for i, item in enumerate(items):
         item = _dict(item, f"{kind}[{i}]")
         sid = _str(_require(item, "id", f"{kind}[{i}]"), f"{kind}[{i}].id")
+        if len(sid) > MAX_ID:
+            raise ProblemError(f"{kind}[{i}].id: an id of {len(sid):,} characters; use a short id such as "
+                               f"'{kind[0]}{i + 1}' (at most {MAX_ID})")
         if sid in seen:
             raise ProblemError(f"{kind}[{i}].id: id '{sid}' appears twice; give every entry its own id")
         seen.add(sid)
@@ -185,9 +195,41 @@ def _unique_ids(items: Sequence[Mapping[str, Any]], kind: str) -> list[str]:
 def _parse_time(value: Any, where: str) -> datetime:
     text = _str(value, where)
     try:
-        return datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text)
     except ValueError:
-        raise ProblemError(f"{where}: '{text}' is not an ISO 8601 time such as 2026-06-20T10:00:00+01:00") from None
+        raise ProblemError(f"{where}: {_short(text)} is not an ISO 8601 time such as 2026-06-20T10:00:00+01:00") \
+            from None
+    if not YEARS[0] <= when.year <= YEARS[1]:
+        raise ProblemError(f"{where}: the year {when.year} is surely a typing mistake; give the event's real date "
+                           f"(years {YEARS[0]}-{YEARS[1]})")
+    return when
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A value as it may be echoed in a message: repr, cut short (a hostile file can hold megabytes)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 15:
+        return f"a {len(str(abs(value)))}-digit number"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _refuse_lone_surrogates(data: Any) -> None:
+    """Text with a lone surrogate (JSON "\\ud800") cannot be written out again as UTF-8: refuse it up
+    front, naming where it is, instead of failing when the solution is printed. Iterative, so that
+    a deeply nested value cannot exhaust the stack."""
+    stack: list[tuple[Any, str]] = [(data, "problem")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in value):
+                raise ProblemError(f"{where}: the text {_short(value)} holds a broken character (a lone "
+                                   "surrogate); remove it or retype the text")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                stack.append((k, where))
+                stack.append((v, f"{where}.{_short(k, 30)}"))
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
 def parse_problem(data: Any) -> Problem:
@@ -195,9 +237,13 @@ def parse_problem(data: Any) -> Problem:
     data = _dict(data, "problem")
     fmt = data.get("format")
     if fmt != PROBLEM_FORMAT:
-        raise ProblemError(f"format: expected '{PROBLEM_FORMAT}', got {fmt!r}")
+        raise ProblemError(f"format: expected '{PROBLEM_FORMAT}', got {_short(fmt)}")
+    _refuse_lone_surrogates(data)
     raw_event = _dict(data.get("event") or {}, "event")
-    event = Event(name=str(raw_event.get("name", "")), timezone=str(raw_event.get("timezone", "UTC")))
+    name, zone = raw_event.get("name", ""), raw_event.get("timezone", "UTC")
+    if not isinstance(name, str) or not isinstance(zone, str):
+        raise ProblemError("event: name and timezone must be text, such as \"Europe/London\"")
+    event = Event(name=name, timezone=zone or "UTC")
 
     raw_rooms = _list(_require(data, "rooms", "problem"), "rooms")
     raw_slots = _list(_require(data, "slots", "problem"), "slots")
@@ -235,7 +281,10 @@ def parse_problem(data: Any) -> Problem:
         where = f"rooms[{i}] ({rr['id']})"
         cap = _require(rr, "capacity", where)
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-            raise ProblemError(f"{where}.capacity: expected a whole number of seats (0 or more), got {cap!r}")
+            raise ProblemError(f"{where}.capacity: expected a whole number of seats (0 or more), got {_short(cap)}")
+        if cap > MAX_PEOPLE:
+            raise ProblemError(f"{where}.capacity: {_short(cap)} seats is more than any room holds; give the "
+                               f"room's real number of seats (at most {MAX_PEOPLE:,})")
         unavailable = _str_list(rr.get("unavailable"), f"{where}.unavailable")
         for t in unavailable:
             if t not in slot_ids:
@@ -252,13 +301,13 @@ def parse_problem(data: Any) -> Problem:
         if title is None:
             title = rs["id"]
         if not isinstance(title, str):
-            raise ProblemError(f"{where}.title: expected text, got {title!r}")
+            raise ProblemError(f"{where}.title: expected text, got {_short(title)}")
         hosts = _str_list(rs.get("hosts"), f"{where}.hosts")
         if not hosts:
             raise ProblemError(f"{where}.hosts: a session needs at least one host; add the pitcher's id")
         length = rs.get("length", 1)
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ProblemError(f"{where}.length: expected 1 (one slot) or 2 (a double), got {length!r}")
+            raise ProblemError(f"{where}.length: expected 1 (one slot) or 2 (a double), got {_short(length)}")
         if length > len(slots):
             raise ProblemError(f"{where}.length: {length} slots is longer than the whole event "
                                f"({len(slots)} slots); use 1 or 2")
@@ -271,6 +320,10 @@ def parse_problem(data: Any) -> Problem:
         if raw_pin is not None:
             raw_pin = _dict(raw_pin, f"{where}.pin")
             p_room, p_slot = raw_pin.get("room"), raw_pin.get("slot")
+            if p_room is not None:
+                p_room = _str(p_room, f"{where}.pin.room")
+            if p_slot is not None:
+                p_slot = _str(p_slot, f"{where}.pin.slot")
             if p_room is not None and p_room not in room_ids:
                 raise ProblemError(f"{where}.pin.room: unknown room '{p_room}'; pin to one of the room ids")
             if p_slot is not None and p_slot not in slot_ids:
@@ -296,8 +349,11 @@ def parse_problem(data: Any) -> Problem:
     for sid, n in _dict(data.get("extra_demand") or {}, "extra_demand").items():
         if sid not in session_ids:
             raise ProblemError(f"extra_demand.{sid}: unknown session '{sid}'; remove it or add the session")
-        if isinstance(n, bool) or not isinstance(n, int | float) or n < 0:
-            raise ProblemError(f"extra_demand.{sid}: expected a number of people (0 or more), got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n) or n < 0:
+            raise ProblemError(f"extra_demand.{sid}: expected a number of people (0 or more), got {_short(n)}")
+        if n > MAX_PEOPLE:
+            raise ProblemError(f"extra_demand.{sid}: {_short(n)} people is more than any show of hands; give "
+                               f"the real count (at most {MAX_PEOPLE:,})")
         extra[sid] = int(n) if float(n).is_integer() else n  # type: ignore[assignment]
 
     previous: dict[str, Cell] = {}
@@ -305,8 +361,8 @@ def parse_problem(data: Any) -> Problem:
         cell = _dict(cell, f"previous.{sid}")
         if sid not in session_ids:
             continue  # a withdrawn session: its old cell is simply free now (check.py ignores it too)
-        room = _require(cell, "room", f"previous.{sid}")
-        slot = _require(cell, "slot", f"previous.{sid}")
+        room = _str(_require(cell, "room", f"previous.{sid}"), f"previous.{sid}.room")
+        slot = _str(_require(cell, "slot", f"previous.{sid}"), f"previous.{sid}.slot")
         if room not in room_ids:
             raise ProblemError(f"previous.{sid}.room: unknown room '{room}'; use one of the room ids")
         if slot not in slot_ids:
@@ -328,11 +384,23 @@ def load_problem(path: str | Path) -> Problem:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ProblemError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ProblemError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    return parse_problem(parse_json(text, str(path)))
+
+
+def parse_json(text: str, name: str = "problem") -> Any:
+    """JSON text to Python values, every fault a ProblemError: bad syntax, nesting too deep for the
+    parser, an integer of thousands of digits."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ProblemError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return parse_problem(data)
+        raise ProblemError(f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ProblemError(f"{name}: the JSON is nested far too deeply to be a problem file; "
+                           "a problem is at most four levels deep") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit limit
+        raise ProblemError(f"{name}: not usable JSON ({_short(str(exc), 80)})") from None
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:

@@ -363,7 +363,7 @@ def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline
         # at 50% over), so a grid only a little over gives up little coverage to get back under
         judged, best = pick()
         if judged[1] > seats_limit:
-            weight *= 1 + 23 * min(1.0, (judged[1] / seats_limit - 1) / 0.5)
+            weight *= 1 + 23 * min(1.0, (judged[1] - seats_limit) / max(seats_limit, 2.0) / 0.5)
         crowd = _crowd(geo, best, Search(geo, {}, seed).pop)
         got = Search(geo, best, seed + runs + stage, seat_weight=weight, crowd=crowd).run(
             int(moves * share), deadline, t_start=0.5)
