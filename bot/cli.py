@@ -120,6 +120,29 @@ def demo(
 
 
 @app.command()
+def status(event: str = EventOption, database_url: str = DatabaseOption) -> None:
+    """The camp at a glance, like `/camp status`, with its scheduled jobs. Exit 1 when the
+    camp cannot reach Slack (its bot token was revoked, or it is not installed)."""
+    from bot.blocks.camp import status_text
+    from bot.jobs import scheduled_jobs
+    from bot.services.events import get_event
+    from bot.services.organising import event_status
+    from bot.slack_text import decode_entities
+    from bot.token_state import token_problem
+
+    def run(ctx: AppContext) -> int:
+        ev = get_event(ctx, event)
+        assert ev.id is not None
+        problem = token_problem(ctx, ev)
+        text = status_text(event_status(ctx, ev.id), problem).replace("*", "").replace(":warning: ", "WARNING: ")
+        out.print(decode_entities(text), markup=False, highlight=False)
+        out.print(f"• Scheduled jobs: {len(scheduled_jobs(ctx, ev.id))}", markup=False, highlight=False)
+        return 1 if problem else 0
+
+    raise typer.Exit(with_context(database_url, run))
+
+
+@app.command()
 def export(
     formats: list[str] = typer.Argument(None, help="html, ical, csv, json, frab, pitches, pitches-csv (default: all)"),
     event: str = EventOption,

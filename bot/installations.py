@@ -13,7 +13,7 @@ from then on every call with its token fails. What we hold for it goes:
 
 `tokens_revoked` alone (an admin revoking the bot token, the app still installed) removes
 the tokens and the jobs that would use them, and keeps the camp's data, since re-installing
-brings the bot back to the same camp.
+brings the bot back to the same camp; until then nothing is scheduled for it (bot.token_state).
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ def team_event_ids(ctx: AppContext, team_id: str) -> list[int]:
     events = _t(Event)
     with ctx.engine.connect() as conn:
         return [int(i) for i in conn.execute(select(events.c.id).where(events.c.team_id == team_id)).scalars()]
+
+
+def all_event_ids(ctx: AppContext) -> list[int]:
+    events = _t(Event)
+    with ctx.engine.connect() as conn:
+        return [int(i) for i in conn.execute(select(events.c.id)).scalars()]
 
 
 def _delete_events(ctx: AppContext, event_ids: list[int]) -> None:
@@ -135,9 +141,17 @@ def forget_team(ctx: AppContext, team_id: str, *, enterprise_id: str | None = No
 
 
 def revoke_team_tokens(ctx: AppContext, team_id: str, *, enterprise_id: str | None = None) -> TeamCleanup:
-    """`tokens_revoked` (bot token): the tokens and the jobs that would use them; data kept."""
+    """`tokens_revoked` (bot token): the tokens and the jobs that would use them; data kept.
+    The revocation is recorded first (bot.token_state), so the scheduler's re-sync plans
+    nothing for these camps until the workspace installs campbot again."""
+    from bot.oauth import oauth_enabled
+    from bot.token_state import record_revoked
+
+    # one workspace (SLACK_BOT_TOKEN): every camp sends with that one token, whatever its team_id
+    event_ids = team_event_ids(ctx, team_id) if oauth_enabled(ctx.settings) else all_event_ids(ctx)
+    record_revoked(ctx, team_id, event_ids)
     installs = _delete_installations(ctx, team_id, enterprise_id)
-    jobs = remove_jobs(ctx.engine, team_event_ids(ctx, team_id))
+    jobs = remove_jobs(ctx.engine, event_ids)
     log.warning("workspace %s revoked campbot's tokens: removed %d installation row(s), %d job(s)",
                 team_id, installs, jobs)
     return TeamCleanup(team_id, 0, installs, jobs)

@@ -14,7 +14,7 @@ def _when(at: datetime | None, zone: str) -> str:
     return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M") if at else "not set"
 
 
-def status_text(s: EventStatus) -> str:
+def status_text(s: EventStatus, slack_problem: str | None = None) -> str:
     voting = "open" if s.voting_open else "closed"
     lines = [
         f"*{escape(s.name)}*",
@@ -24,6 +24,7 @@ def status_text(s: EventStatus) -> str:
         f"{s.pitches_withdrawn} withdrawn, {s.pitches_merged} merged",
         f"• Votes: *{s.votes}* from {s.voters} people (quota {s.quota} each)",
         "• Grid: " + (f"version {s.published_version} published" if s.published_version else "not published yet"),
+        "• Slack: " + (f":warning: {escape(slack_problem)}" if slack_problem else "bot token in place"),
     ]
     return "\n".join(lines)
 

@@ -30,11 +30,12 @@ from bot.services.pitching import (
     parse_paper_command,
     parse_pitch_ref,
 )
+from bot.token_state import token_problem
 
 
 def status_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
     assert req.event.id is not None
-    return CampReply(status_text(event_status(ctx, req.event.id)))
+    return CampReply(status_text(event_status(ctx, req.event.id), token_problem(ctx, req.event)))
 
 
 def voting_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:

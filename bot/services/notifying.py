@@ -61,6 +61,7 @@ from bot.services.voting import voting_is_open
 from bot.slack_client import make_web_client, token_for_event
 from bot.store.db import session_scope
 from bot.store.tables import Event, Person, SentNotification, Vote
+from bot.token_state import token_problem
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ def plan_items(ctx: AppContext, event_id: int) -> list[Item]:
     """Every timed item of an event as things stand in the database now."""
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
-    if event is None:
+    if event is None or token_problem(ctx, event):  # no usable Slack token: nothing is due (bot.token_state)
         return []
     grid = published_grid(ctx, event_id)
     items: list[Item] = []

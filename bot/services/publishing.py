@@ -45,6 +45,7 @@ from bot.services.problem_builder import latest_published
 from bot.slack_client import client_for_event
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, GridVersion, Person, Pitch, PitchHost, SentNotification, Vote
+from bot.token_state import token_problem
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +262,10 @@ def resume_publications(ctx: AppContext, *, client: WebClient | None = None) -> 
     outage left unfinished (call at start-up or from a periodic sweep). Idempotent."""
     reports = []
     with session_scope(ctx.engine) as db:
-        events = [e.id for e in db.exec(select(Event)) if e.id is not None]
+        camps = list(db.exec(select(Event)))
+    # a camp whose Slack token was revoked waits for its re-install (bot.token_state)
+    events = [e.id for e in camps if e.id is not None and not token_problem(ctx, e)]
+    with session_scope(ctx.engine) as db:
         todo = []
         for event_id in events:
             version = latest_published(db, event_id)

@@ -300,3 +300,34 @@ def test_publishing_and_reminders_use_the_camps_own_workspace_token(
     assert any(r.item.what == "remind" and r.item.event_id == camp_b.id for r in reports)
     assert fake_slack.calls_to("chat.postMessage")
     assert _tokens_used(fake_slack, "chat.postMessage") == {f"Bearer {TOKEN_B}"}
+
+
+def test_a_revoked_team_schedules_nothing_until_it_installs_again(
+    teams: dict[str, Any], fake_slack: FakeSlack, bot: BotServer
+) -> None:
+    from bot.token_state import token_problem
+
+    a = teams["a"]
+    camp_a, camp_b = teams["camp_a"], teams["camp_b"]
+    for camp in (camp_a, camp_b):
+        jobs.reschedule_event_jobs(bot.ctx, camp.id)
+    assert jobs.scheduled_jobs(bot.ctx, camp_a.id) and jobs.scheduled_jobs(bot.ctx, camp_b.id)
+
+    assert a.event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [f"U{TEAM_A}"]}}).status == 200
+    store = installation_store(bot.ctx)
+    assert _poll(lambda: store.find_bot(enterprise_id=None, team_id=TEAM_A) is None)
+    bot.settle()
+    for camp in (camp_a, camp_b):  # what the scheduler's minute-by-minute re-sync does
+        jobs.reschedule_event_jobs(bot.ctx, camp.id)
+    assert jobs.scheduled_jobs(bot.ctx, camp_a.id) == {}
+    assert jobs.scheduled_jobs(bot.ctx, camp_b.id)  # team B is untouched
+    problem = token_problem(bot.ctx, camp_a)
+    assert problem is not None and "add it again at https://camp.example.org/slack/install" in problem
+    assert token_problem(bot.ctx, camp_b) is None
+    # a workspace that never installed (or uninstalled and was set up again) cannot send either
+    assert "not installed" in (token_problem(bot.ctx, Event(slug="x", name="X", team_id=TEAM_C)) or "")
+
+    _install(bot.ctx, TEAM_A, TOKEN_A.replace("111", "333"))  # "Add to Slack" again: a new token
+    assert token_problem(bot.ctx, camp_a) is None
+    jobs.reschedule_event_jobs(bot.ctx, camp_a.id)
+    assert jobs.scheduled_jobs(bot.ctx, camp_a.id)
