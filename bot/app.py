@@ -12,6 +12,8 @@ however slow the database or the Web API are. Two middlewares run before any lis
    the high-volume kinds, are claimed after the ack by `after_ack` / `claim_deferred`
    (bot.listeners.common), which keeps a busy SQLite write lock off Slack's 3 seconds while
    a replay sent to another worker process is still dropped before it changes anything.
+   Database work before the ack runs within a budget (bot.listeners.common.before_ack): when
+   another connection holds the lock, the person is told "busy, nothing was saved" in time.
 
 Other engineers' listener modules are optional: see OPTIONAL_LISTENER_MODULES and the
 docstring of bot/listeners/camp_router.py for how to add subcommands and actions.
@@ -33,12 +35,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import AppContext
 from bot.listeners import actions, commands, events, views
-from bot.listeners.common import CONTEXT_KEY, DEFERRED_CLAIM
+from bot.listeners.common import CONTEXT_KEY, DEFERRED_CLAIM, before_ack, start_ack_budget
 from bot.oauth import oauth_settings_for
-from bot.outage import database_down_response
+from bot.outage import DB_BUSY, DB_DOWN, database_down_response
 from bot.services.requests_seen import first_time
 from bot.settings import Mode
 from bot.slack_client import make_web_client
+from bot.store.db import is_busy
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,9 @@ LISTENER_THREADS = 16
 # and Slack redelivers an event only if it was not acked: they are claimed before the ack, so an
 # event that arrives while the database is away gets a 503 and comes back, rather than being lost.
 DEFERRED_KINDS = ("block_actions:",)
+# Commands that only read and open a form: no database claim (a replay's trigger_id has expired,
+# so it opens nothing), so a held write lock never delays the form past its 3-second trigger.
+READ_ONLY_COMMANDS = ("/pitch",)
 
 
 class RecentKeys:
@@ -132,24 +138,31 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
 
     recent = RecentKeys()
 
-    def once_only(body: dict[str, Any], client: WebClient, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def once_only(
+        body: dict[str, Any], context: BoltContext, client: WebClient, next: Callable[[], BoltResponse]  # noqa: A002
+    ) -> BoltResponse:
+        start_ack_budget(context)
         key = request_key(body)
         if key is None:
             return next()
         if not recent.add(key):  # a retry or replay to this process: no database round trip
             log.info("ignored a repeated Slack request %s", key)
             return BoltResponse(status=200, body="")
+        if body.get("command") in READ_ONLY_COMMANDS:
+            return next()
         if key.startswith(DEFERRED_KINDS):
             # Clicks are many and cheap to ack: their database claim (which stops a replay sent
             # to another worker process) runs after the ack, in after_ack().
             body[DEFERRED_CLAIM] = (ctx, key)
             return next()
         try:
-            fresh = first_time(ctx, key)
-        except SQLAlchemyError as exc:  # the database is away: refuse closed, tell the person (bot.outage)
+            fresh = first_time(before_ack(context), key)  # gives up on a held lock within the ack budget
+        except SQLAlchemyError as exc:  # the database is away or busy: refuse closed, tell the person (bot.outage)
             recent.discard(key)  # Slack's redelivery (events) is handled once the database is back
-            log.warning("database unavailable (%s); asked the sender to try again", type(exc).__name__)
-            return database_down_response(body, client, listener_executor(app).submit)
+            message = DB_BUSY if is_busy(exc) else DB_DOWN
+            log.warning("database %s (%s); asked the sender to try again",
+                        "busy" if message is DB_BUSY else "unavailable", type(exc).__name__)
+            return database_down_response(body, client, listener_executor(app).submit, message)
         if fresh:
             return next()
         log.info("ignored a repeated Slack request %s", key)

@@ -16,6 +16,9 @@ Clicks and events claim their key after the ack (bot.app's deferred claim), so f
 outage shows in bot.listeners.common.after_ack, which tells the person DB_DOWN privately; an
 event's work (an App Home refresh) is simply not done. The modal callbacks answer a failed
 save with a field error. Nothing is ever silent towards the person who acted.
+
+A *busy* database (another connection holding the lock past the request's budget, see
+bot.store.db.within) is answered the same ways, with DB_BUSY: nothing was saved, try again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 DB_DOWN = (
     "Sorry, campbot can't reach its database just now, so nothing was changed. Please try again in a minute."
 )
+DB_BUSY = (
+    "Sorry, campbot's database is busy just now, so nothing was saved or changed. Please try again in a moment."
+)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -45,16 +51,20 @@ def _first_input_block(body: dict[str, Any]) -> str | None:
 
 
 def database_down_response(
-    body: dict[str, Any], client: WebClient | None, run_later: Callable[[Callable[[], None]], Any]
+    body: dict[str, Any],
+    client: WebClient | None,
+    run_later: Callable[[Callable[[], None]], Any],
+    message: str = DB_DOWN,
 ) -> BoltResponse:
-    """The answer to a Slack request that arrived while the database is unreachable."""
+    """The answer to a Slack request that arrived while the database is unreachable (or, with
+    `message=DB_BUSY`, held by someone else past the request's budget)."""
     from bot.listeners.common import tell
 
     kind = body.get("type") or ("command" if "command" in body else "")
     if kind == "command":
         return BoltResponse(
             status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": DB_DOWN}),
+            body=json.dumps({"response_type": "ephemeral", "text": message}),
             headers={"content-type": "application/json"},
         )
     if kind == "view_submission":
@@ -62,12 +72,12 @@ def database_down_response(
         if block is not None:
             return BoltResponse(
                 status=200,
-                body=json.dumps({"response_action": "errors", "errors": {block: DB_DOWN[:150]}}),
+                body=json.dumps({"response_action": "errors", "errors": {block: message[:150]}}),
                 headers={"content-type": "application/json"},
             )
         return BoltResponse(status=200, body="")
     if kind == "event_callback":
         return BoltResponse(status=503, body="database unavailable", headers={"retry-after": str(RETRY_AFTER_SECONDS)})
     if client is not None and kind in ("block_actions", "shortcut", "message_action", "block_suggestion"):
-        run_later(lambda: tell(client, body, DB_DOWN))
+        run_later(lambda: tell(client, body, message))
     return BoltResponse(status=200, body="")

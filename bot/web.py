@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from bot.context import AppContext
 from bot.request_guard import BAD_SHAPE, MAX_BODY_BYTES, TOO_LARGE, Refusal, check
+from bot.store.db import read_only
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class CampbotWeb:
 
     def _health(self, start_response: StartResponse) -> list[bytes]:
         try:
-            with self.ctx.engine.connect() as conn:
+            with read_only(self.ctx.engine).connect() as conn:  # a held write lock is no outage
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("health check: database unavailable: %s", type(exc).__name__)

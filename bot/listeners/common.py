@@ -8,7 +8,9 @@ callback written in any module reaches it with `app_context(context)` instead of
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -18,16 +20,22 @@ from sqlalchemy.exc import OperationalError
 
 from bot.context import AppContext
 from bot.oauth import oauth_enabled
-from bot.outage import DB_DOWN
+from bot.outage import DB_BUSY, DB_DOWN
 from bot.services.errors import ServiceError
 from bot.services.events import get_event
 from bot.services.requests_seen import first_time
+from bot.store.db import is_busy, within
 from bot.store.tables import Event
 
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "campbot"
 DEFERRED_CLAIM = "_campbot_claim"  # body key: (AppContext, request key) to claim after the ack
+DEADLINE_KEY = "campbot_ack_deadline"  # Bolt context key: time.monotonic() by which database work before the ack ends
+# Slack gives up on an answer after 3 s; database work before the ack stops waiting on locks this
+# long after the request arrived, leaving time to answer "busy, nothing was saved".
+ACK_DB_BUDGET_SECONDS = 1.5
+MIN_DB_BUDGET_SECONDS = 0.1
 SORRY = (
     "Sorry, something went wrong on our side and your request may not have gone through. Please try again in a minute."
 )
@@ -38,6 +46,23 @@ def app_context(context: BoltContext) -> AppContext:
     ctx = context.get(CONTEXT_KEY)
     assert isinstance(ctx, AppContext), "build_app() sets context['campbot']"
     return ctx
+
+
+def start_ack_budget(context: BoltContext) -> None:
+    """Start this request's clock (bot.app's first middleware calls it on arrival)."""
+    context[DEADLINE_KEY] = time.monotonic() + ACK_DB_BUDGET_SECONDS
+
+
+def before_ack(context: BoltContext) -> AppContext:
+    """The AppContext for database work that must finish before the ack: every transaction
+    gives up waiting on a lock when the request's budget runs out (OperationalError that
+    bot.store.db.is_busy recognises), so the answer reaches Slack in time and says so."""
+    ctx = app_context(context)
+    deadline = context.get(DEADLINE_KEY)
+    if not isinstance(deadline, float):
+        return ctx
+    remaining = max(MIN_DB_BUDGET_SECONDS, deadline - time.monotonic())
+    return replace(ctx, engine=within(ctx.engine, remaining))
 
 
 def event_for(context: BoltContext) -> Event:
@@ -130,9 +155,9 @@ def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None])
         work()
     except ServiceError as exc:
         tell(client, body, str(exc))
-    except OperationalError as exc:  # the database is away (bot.outage): say so, not a vague sorry
+    except OperationalError as exc:  # the database is away or busy (bot.outage): say so, not a vague sorry
         log.warning("database unavailable after ack (%s); asked the sender to try again", type(exc).__name__)
-        tell(client, body, DB_DOWN)
+        tell(client, body, DB_BUSY if is_busy(exc) else DB_DOWN)
     except Exception:
         log.exception("listener failed after ack")
         tell(client, body, SORRY)

@@ -4,6 +4,11 @@ A view_submission must be answered with its field errors in the ack itself, so t
 callbacks check *and save* before acking: the save is one short transaction, and saving
 first means a pitch is never lost after the modal has closed. Posting the card (the Slack
 API call, the slow part) happens after the ack.
+
+The save waits on a held database lock only within the request's ack budget
+(bot.listeners.common.before_ack); past it the transaction is rolled back and the modal says
+"busy, nothing was saved". A form submitted twice (Slack gave up waiting, the person pressed
+Submit again) makes one pitch: its view id is the pitch's unique submission_key.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
 
 from bot.blocks.pitch_modal import (
     CALLBACK_ID,
@@ -26,7 +32,8 @@ from bot.blocks.pitch_modal import (
 from bot.context import AppContext
 from bot.escape import escape
 from bot.listeners.cards import post_card, refresh_card
-from bot.listeners.common import after_ack, app_context, event_for, user_id_of
+from bot.listeners.common import after_ack, app_context, before_ack, event_for, user_id_of
+from bot.outage import DB_BUSY
 from bot.services.errors import ServiceError
 from bot.services.organising import REFUSAL, is_organiser
 from bot.services.pitching import (
@@ -34,10 +41,11 @@ from bot.services.pitching import (
     InvalidPitch,
     PitchCard,
     add_paper_pitch,
-    create_pitch,
     edit_pitch,
+    submit_pitch,
 )
 from bot.services.text_checks import small_number
+from bot.store.db import is_busy
 
 log = logging.getLogger(__name__)
 SAVE_FAILED = "Sorry, your pitch couldn't be saved just now. Please press the button again."
@@ -50,25 +58,43 @@ def _refuse_save(ack: Ack, view: dict[str, Any], exc: Exception, what: str) -> N
         ack(response_action="errors", errors=modal_errors(exc.errors, view))
     elif isinstance(exc, ServiceError):
         ack(response_action="errors", errors={"title": str(exc)[:150]})
+    elif isinstance(exc, OperationalError) and is_busy(exc):  # a lock held past the ack budget: rolled back
+        log.warning("saving %s: the database stayed locked past the ack budget; nothing was saved", what)
+        ack(response_action="errors", errors={"title": DB_BUSY[:150]})
     else:
         log.exception("saving %s failed", what)
         ack(response_action="errors", errors={"title": SAVE_FAILED})
+
+
+def submission_key(view: dict[str, Any]) -> str | None:
+    """The form's identity: Slack keeps the view id when the same modal is submitted again."""
+    view_id = view.get("id")
+    return f"view:{view_id}"[:80] if isinstance(view_id, str) and view_id else None
 
 
 def pitch_submit_callback(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     user = user_id_of(body)
+    created = True
     try:
         ctx, event = app_context(context), event_for(context)
         assert event.id is not None
         data = read_pitch_form(view)
         pitch_id = modal_pitch_id(view)
-        card: PitchCard = (
-            edit_pitch(ctx, event.id, pitch_id, user, data)
-            if pitch_id
-            else create_pitch(ctx, event.id, user, data, display_name=str((body.get("user") or {}).get("name", "")))
-        )
+        quick = before_ack(context)  # the save gives up on a held lock in time to say so
+        if pitch_id:
+            card: PitchCard = edit_pitch(quick, event.id, pitch_id, user, data)
+        else:
+            submitted = submit_pitch(
+                quick,
+                event.id,
+                user,
+                data,
+                submission_key=submission_key(view),
+                display_name=str((body.get("user") or {}).get("name", "")),
+            )
+            card, created = submitted.card, submitted.created
     except Exception as exc:  # every failure becomes an inline modal error
         _refuse_save(ack, view, exc, "a pitch")
         return
@@ -77,6 +103,12 @@ def pitch_submit_callback(
     def work() -> None:
         if pitch_id:
             refresh_card(ctx, client, event.id, card.id)  # type: ignore[arg-type]
+            return
+        if not created:  # the same pitch submitted again: it is saved once, its card posted once
+            client.chat_postMessage(
+                channel=user,
+                text=f"Your pitch *{escape(card.title)}* (#{card.id}) was already saved, so I kept just the one.",
+            )
             return
         try:
             posted = post_card(ctx, client, event, card)
@@ -114,13 +146,14 @@ def paper_submit_callback(
             ack(response_action="errors", errors={"votes": f"A whole number from 0 to {PAPER_VOTES_MAX}."})
             return
         card = add_paper_pitch(
-            ctx,
+            before_ack(context),
             event.id,
             title=title,
             host_names=hosts,
             paper_votes=paper_votes,
             actor=user,
             description=description,
+            submission_key=submission_key(view),
         )
     except Exception as exc:
         _refuse_save(ack, view, exc, "a paper pitch")
@@ -128,7 +161,8 @@ def paper_submit_callback(
     ack()
 
     def work() -> None:
-        post_card(ctx, client, event, card)
+        if card.message_ts is None:  # a form submitted twice has its card posted once
+            post_card(ctx, client, event, card)
 
     after_ack(client, body, work)
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.context import AppContext
 from bot.event_file import EventFile, EventFileError, resolve_instant, resolved_slots
 from bot.services.errors import NotFound
-from bot.store.db import session_scope
+from bot.store.db import read_scope, session_scope
 from bot.store.tables import AuditLog, Event, Placement, Room, Slot
 
 
@@ -87,7 +87,7 @@ def get_event(
     one without a team, so no workspace ever sees another's camp."""
     if only_team and not team_id:
         raise NotFound("this workspace has no camp set up; set team_id in the event file and load it")
-    with session_scope(ctx.engine) as db:
+    with read_scope(ctx.engine) as db:  # every request reads this: a held write lock must not delay it
         query = select(Event)
         if only_team:
             query = query.where(Event.team_id == team_id)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.context import AppContext
@@ -23,7 +24,7 @@ from bot.event_file import FEATURES
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import person_by_name, person_for_slack_user
 from bot.services.text_checks import text_problem
-from bot.store.db import session_scope
+from bot.store.db import read_scope, session_scope
 from bot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Slot, Vote
 
 FORMATS = ("discussion", "workshop", "show-and-tell", "demo")
@@ -111,7 +112,7 @@ def event_slots(ctx: AppContext, event_id: int) -> list[SlotTime]:
     """The event's slots in order, in the event's own timezone."""
     from zoneinfo import ZoneInfo
 
-    with session_scope(ctx.engine) as db:
+    with read_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         if event is None:
             raise NotFound("The event is gone; ask an organiser to load it again.")
@@ -297,6 +298,26 @@ def _check_pitch_count(db: Session, event_id: int, owner: Person, limit: int) ->
         )
 
 
+def _insert_pitch(
+    db: Session, ctx: AppContext, event_id: int, user_id: str, owner: Person, data: PitchInput,
+    submission_key: str | None = None,
+) -> PitchCard:
+    cohosts = [person_for_slack_user(db, event_id, u) for u in data.cohost_user_ids]
+    now = ctx.now()
+    pitch = Pitch(
+        event_id=event_id, title=data.title, created_by_id=owner.id, created_at=now, updated_at=now,
+        submission_key=submission_key,
+    )
+    _apply(pitch, data)
+    db.add(pitch)
+    db.flush()
+    assert pitch.id is not None
+    _set_hosts(db, pitch.id, [p.id for p in [owner, *cohosts] if p.id is not None])
+    db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.create", detail={"pitch": pitch.id}))
+    db.flush()
+    return _card(db, pitch)
+
+
 def create_pitch(
     ctx: AppContext, event_id: int, user_id: str, data: PitchInput, *, display_name: str = ""
 ) -> PitchCard:
@@ -305,17 +326,50 @@ def create_pitch(
         data = _checked(db, event_id, data, user_id, max_hosts=ctx.settings.hosts_per_pitch)
         owner = person_for_slack_user(db, event_id, user_id, display_name)
         _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
-        cohosts = [person_for_slack_user(db, event_id, u) for u in data.cohost_user_ids]
-        now = ctx.now()
-        pitch = Pitch(event_id=event_id, title=data.title, created_by_id=owner.id, created_at=now, updated_at=now)
-        _apply(pitch, data)
-        db.add(pitch)
-        db.flush()
-        assert pitch.id is not None
-        _set_hosts(db, pitch.id, [p.id for p in [owner, *cohosts] if p.id is not None])
-        db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.create", detail={"pitch": pitch.id}))
-        db.flush()
-        return _card(db, pitch)
+        return _insert_pitch(db, ctx, event_id, user_id, owner, data)
+
+
+def _by_submission_key(db: Session, submission_key: str | None) -> Pitch | None:
+    if submission_key is None:
+        return None
+    return db.exec(select(Pitch).where(Pitch.submission_key == submission_key)).first()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    card: PitchCard
+    created: bool  # False: a repeat of a pitch already saved; nothing new was stored
+
+
+def submit_pitch(
+    ctx: AppContext,
+    event_id: int,
+    user_id: str,
+    data: PitchInput,
+    *,
+    submission_key: str | None,
+    display_name: str = "",
+) -> Submitted:
+    """create_pitch for a submitted form: submitting the same form again (same `submission_key`:
+    Slack gave up waiting and the person pressed Submit again) returns the pitch already saved
+    instead of making a twin. The unique index on submission_key settles a race between copies."""
+    try:
+        with session_scope(ctx.engine) as db:
+            data = _checked(db, event_id, data, user_id, max_hosts=ctx.settings.hosts_per_pitch)
+            owner = person_for_slack_user(db, event_id, user_id, display_name)
+            repeat = _by_submission_key(db, submission_key)
+            if repeat is not None:
+                return Submitted(_card(db, repeat), created=False)
+            _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
+            return Submitted(_insert_pitch(db, ctx, event_id, user_id, owner, data, submission_key), created=True)
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        with session_scope(ctx.engine) as db:  # a copy of this very submission won the race
+            twin = _by_submission_key(db, submission_key)
+            if twin is None:
+                raise
+            return Submitted(_card(db, twin), created=False)
 
 
 def pitch_for_edit(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) -> tuple[PitchCard, PitchInput]:
@@ -435,13 +489,18 @@ def add_paper_pitch(
     paper_votes: int,
     actor: str,
     description: str = "",
+    submission_key: str | None = None,
 ) -> PitchCard:
-    """A pitch from someone not on Slack, typed in by an organiser with a show-of-hands count."""
+    """A pitch from someone not on Slack, typed in by an organiser with a show-of-hands count.
+    A form submitted again (same `submission_key`) returns the pitch it already made."""
     names = [n.strip() for n in host_names if n.strip()]
     errors = check_paper_pitch(title, names, paper_votes, description, max_hosts=ctx.settings.hosts_per_pitch)
     if errors:
         raise InvalidPitch(errors)
     with session_scope(ctx.engine) as db:
+        repeat = _by_submission_key(db, submission_key)
+        if repeat is not None:
+            return _card(db, repeat)
         hosts = [person_by_name(db, event_id, n) for n in names]
         now = ctx.now()
         pitch = Pitch(
@@ -452,6 +511,7 @@ def add_paper_pitch(
             created_by_id=hosts[0].id,
             created_at=now,
             updated_at=now,
+            submission_key=submission_key,
         )
         db.add(pitch)
         db.flush()

@@ -102,6 +102,9 @@ class Pitch(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _when(nullable=False, default_factory=utcnow)
     updated_at: datetime = _when(nullable=False, default_factory=utcnow)
+    # One per submitted form (the Slack view id): a form submitted twice (Slack gave up waiting
+    # and the person pressed Submit again) makes one pitch; the unique index makes it race-safe.
+    submission_key: str | None = Field(default=None, index=True, unique=True, max_length=80)
 
 
 class PitchHost(SQLModel, table=True):

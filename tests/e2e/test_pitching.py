@@ -177,7 +177,7 @@ def test_an_unexpected_failure_while_saving_keeps_the_modal_open(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(views, "create_pitch", broken)
+    monkeypatch.setattr(views, "submit_pitch", broken)
     slack.command("/pitch", user_id="U0HOSTX")
     view = fake_slack.wait_for("views.open")[-1].params["view"]
     sent = slack.submit_view(view, DEFAULT_ANSWERS, user_id="U0HOSTX")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ def campbot(*args: str, db: str) -> subprocess.CompletedProcess[str]:
 def test_load_import_and_refuse_a_bad_file(database_url: str, tmp_path: Path) -> None:
     up = campbot("db", "upgrade", db=database_url)
     assert up.returncode == 0, up.stderr
-    assert "revision 0001" in up.stdout
+    assert re.search(r"revision [0-9]{4}", up.stdout), up.stdout
 
     loaded = campbot("event", "load", str(EXAMPLE_EVENT), db=database_url)
     assert loaded.returncode == 0, loaded.stderr
