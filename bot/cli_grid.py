@@ -40,10 +40,10 @@ def _parse_at(text: str | None, tz_name: str, day: datetime | None) -> datetime 
 def _print_result(ctx: Any, run_id: int, slug: str) -> int:
     """The draft as an organiser reads it: slot by slot, then the figures beside the baseline."""
     from bot.blocks.grid import slot_label
-    from bot.blocks.preview import figures_lines
+    from bot.blocks.preview import choice_lines, figures_lines
     from bot.cli import err, out
     from bot.services.grid_queries import load_grid
-    from bot.services.publishing import draft_changes
+    from bot.services.publishing import diff_grids, draft_changes
     from bot.services.solving import solve_result
 
     result = solve_result(ctx, run_id)
@@ -57,14 +57,25 @@ def _print_result(ctx: Any, run_id: int, slug: str) -> int:
             if e.slot_keys[0] == slot.key:
                 hosts = f" — {', '.join(e.hosts)}" if e.hosts else ""
                 out.print(f"  {e.room_name}: {e.title}{hosts}", markup=False, highlight=False)
+    say = lambda line: out.print(line, markup=False, highlight=False)  # noqa: E731 - plain text, no markup
+    say("Highest coverage (the grid above):")
     for line in figures_lines(result.figures):
-        out.print(line, markup=False, highlight=False)
+        say(f"  {line}")
     for x in result.figures.get("left_out") or []:
-        out.print(f"left out: #{x['pitch_id']} {x['title']}: {x['reason']}", markup=False, highlight=False)
+        say(f"  left out: #{x['pitch_id']} {x['title']}: {x['reason']}")
     for line in draft_changes(ctx, result.grid_version_id):
-        out.print(line, markup=False, highlight=False)
-    out.print(f"draft grid from run {run_id}; publish it with: campbot publish --event {slug} --run {run_id}",
-              markup=False, highlight=False)
+        say(f"  {line}")
+    other = result.room_for_everyone
+    for line in choice_lines(result.figures, other.figures if other else None):
+        say(line)
+    publish = f"campbot publish --event {slug} --run {run_id}"
+    if other is not None:
+        for change in diff_grids(grid, load_grid(ctx, other.grid_version_id)):
+            say(f"  differs: {change.line}")
+        say(f"publish the highest-coverage grid with: {publish}")
+        say(f"publish the room-for-everyone grid with: {publish} --objective seats")
+    else:
+        say(f"draft grid from run {run_id}; publish it with: {publish}")
     return 0
 
 
@@ -110,7 +121,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(1, "--seed", help="Random seed; same seed and workers give the same grid."),
         workers: int = typer.Option(2, "--workers", help="Solver threads."),
         objective: str = typer.Option("coverage", "--objective", help="With --problem: coverage (highest "
-                                      "coverage) or seats (room for everyone: seats short no worse than by hand)."),
+                                      "coverage) or seats (room for everyone: seats short no worse than by hand). "
+                                      "With --event both grids are made when they differ."),
         out: Path = typer.Option(None, "--out", help="Write the solution JSON here (stdout if not given)."),
         event: str = typer.Option(None, "--event", help="Solve this event's pitches and votes (database)."),
         seconds: float = typer.Option(None, "--seconds", help="With --event: solver seconds "
@@ -134,11 +146,14 @@ def register(app: typer.Typer) -> None:
     def publish(
         event: str = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event)."),
         run: int = typer.Option(None, "--run", help="Publish the draft of this solve run (default: the newest)."),
+        objective: str = typer.Option("coverage", "--objective", help="Which of the run's grids: coverage "
+                                      "(highest coverage, the default) or seats (room for everyone)."),
         database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
     ) -> None:
         """Publish a draft grid as the next version: Slack posts, card updates, changelog and DMs."""
         from bot.cli import out, with_context
         from bot.listeners.organiser_grid import publish_text
+        from bot.services.errors import ServiceError
         from bot.services.events import get_event
         from bot.services.grid_queries import latest_draft
         from bot.services.publishing import publish_with_report
@@ -146,7 +161,9 @@ def register(app: typer.Typer) -> None:
         def go(ctx: Any) -> int:
             ev = get_event(ctx, event)
             assert ev.id is not None
-            draft = latest_draft(ctx, ev.id, run_id=run)
+            if objective not in ("coverage", "seats"):
+                raise ServiceError(f"--objective {objective!r}: say coverage or seats.")
+            draft = latest_draft(ctx, ev.id, run_id=run, objective=objective)
             assert draft.id is not None
             send = ctx.settings.slack_bot_token is not None
             _, report = publish_with_report(ctx, ev.id, draft.id, actor="cli", send=send)

@@ -64,12 +64,14 @@ def _child_env() -> dict[str, str]:
 
 def run_solver(problem: dict[str, Any], *, time_limit: float, workers: int = 2, seed: int = 1,
                grace: float | None = None, progress: Progress | None = None,
-               command: list[str] | None = None) -> RunResult:
+               command: list[str] | None = None, objective: str | None = None) -> RunResult:
     """Solve `problem` in a child process; never raises for anything the child does.
 
-    `progress(fraction, note)` is called about every POLL_SECONDS with the share of the time
-    limit used (the solver writes its figures only at the end); exceptions in it are logged and
-    ignored so a Slack hiccup cannot kill a solve.
+    `objective` is the solver's --objective ("coverage", its default, or "seats": room for
+    everyone); None leaves the solver's default. `progress(fraction, note)` is called about
+    every POLL_SECONDS with the share of the time limit used (the solver writes its figures
+    only at the end); exceptions in it are logged and ignored so a Slack hiccup cannot kill a
+    solve.
     """
     grace = default_grace(time_limit) if grace is None else grace
     began = time.monotonic()
@@ -79,6 +81,8 @@ def run_solver(problem: dict[str, Any], *, time_limit: float, workers: int = 2, 
         problem_path.write_text(json.dumps(problem), encoding="utf-8")
         argv = [*(command or SOLVER_COMMAND), str(problem_path), "--time-limit", f"{time_limit:g}",
                 "--seed", str(seed), "--workers", str(max(1, workers)), "--out", str(out_path)]
+        if objective is not None:
+            argv += ["--objective", objective]
         try:
             child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, env=_child_env(), text=True,

@@ -8,6 +8,7 @@ Pure builders; user text is escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks import limits
@@ -17,6 +18,7 @@ from bot.escape import escape, truncate
 from bot.services.grid_queries import ResolvedGrid
 
 PUBLISH_ACTION = "grid_publish"
+PUBLISH_OTHER_ACTION = "grid_publish_seats"  # the room-for-everyone grid's Publish (ids are unique per block)
 RESOLVE_ACTION = "grid_resolve"
 PIN_ACTION = "grid_pin_select"
 EXCLUDE_ACTION = "grid_exclude_select"
@@ -76,13 +78,69 @@ def progress_blocks(kind: str, user: str, fraction: float, note: str, *, state: 
     return [section(f"{icon} {what.capitalize()} for <@{escape(user)}>: {escape(note)}")]
 
 
-def preview_blocks(grid: ResolvedGrid, figures: dict[str, Any], *, changes: list[str], seconds: float) -> Blocks:
-    """The private preview of a draft grid, with Publish and Re-solve buttons."""
+@dataclass(frozen=True)
+class Alternative:
+    """The run's room-for-everyone grid, shown as its figures and how it differs from the
+    highest-coverage grid (which the preview shows in full)."""
+
+    version_id: int
+    figures: dict[str, Any]
+    differences: list[str]  # lines, "moved: Title, Library 11:00 -> Main hall 11:00", ...
+
+
+def short_figures(figures: dict[str, Any]) -> str:
+    """"coverage 88.0%, seats short 7.0, 36 of 38 placed" (and moves for a re-plan)."""
+    text = (f"coverage {_pct(figures.get('coverage'))}, seats short {_num(figures.get('seats_short'))}, "
+            f"{figures.get('scheduled', '–')} of {figures.get('sessions', '–')} placed")
+    if figures.get("kind") == "replan":
+        text += f", {figures.get('moves', 0)} moves"
+    return text
+
+
+def beside_by_hand(figures: dict[str, Any], base: dict[str, Any]) -> str:
+    """"coverage 88.0%, seats short 7.0, 36 of 38 placed (by hand: coverage 82.8%, ...)"."""
+    hand = {**base, "sessions": figures.get("sessions"), "kind": figures.get("kind")}
+    return f"{short_figures(figures)} (by hand: {short_figures(hand)})"
+
+
+def choice_lines(figures: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
+    """The choice between the two grids in one or two lines, beside the by-hand grid: what the
+    preview and `campbot solve --event` say below the highest-coverage grid's figures."""
+    base = figures.get("baseline") or {}
+    state = str(figures.get("room_for_everyone") or "")
+    if other is not None:
+        return [f"Room for everyone (no more people standing than by hand): {beside_by_hand(other, base)}"]
+    if state == "same":
+        return ["This grid already has room for everyone: no more people standing than by hand "
+                f"(seats short {_num(figures.get('seats_short'))}, by hand {_num(base.get('seats_short'))})."]
+    if state.startswith("not made"):
+        return [f"No room-for-everyone grid this time ({state.removeprefix('not made: ')}); "
+                "Re-solve to try again."]
+    return []
+
+
+def preview_blocks(grid: ResolvedGrid, figures: dict[str, Any], *, changes: list[str], seconds: float,
+                   alternative: Alternative | None = None) -> Blocks:
+    """The private preview of a run: the highest-coverage grid in full, the room-for-everyone
+    grid (when it differs) as its figures and differences, a Publish button for each, Re-solve."""
     kind = str(figures.get("kind") or "solve")
+    title = (f"Two draft grids from a {WHAT.get(kind, kind)} (not published)" if alternative is not None
+             else f"Draft grid from a {WHAT.get(kind, kind)} (not published)")
+    lead = "*Highest coverage*" + (" (shown below)" if alternative is not None else "")
     blocks: Blocks = [
-        header(f"Draft grid from a {WHAT.get(kind, kind)} (not published)"),
-        section("\n".join(f"• {line}" for line in figures_lines(figures))),
+        header(title),
+        section(lead + "\n" + "\n".join(f"• {line}" for line in figures_lines(figures))),
     ]
+    choice = choice_lines(figures, alternative.figures if alternative is not None else None)
+    if alternative is not None:
+        lines = [f"• {escape(_as_difference(d))}" for d in alternative.differences] or ["• nothing: the same grid"]
+        base = figures.get("baseline") or {}
+        blocks.append(section(truncate(
+            "*Room for everyone*: no more people standing than by hand\n"
+            f"• {escape(beside_by_hand(alternative.figures, base))}\n*It differs from the grid below in "
+            f"{len(alternative.differences)} session(s):*\n" + "\n".join(lines), limits.SECTION_TEXT)))
+    elif choice:
+        blocks.append(context(escape(choice[0])))
     if kind == "solve" and figures.get("based_on"):
         blocks.append(context(":warning: This is a fresh solve, not a re-plan: sessions may move a lot and "
                               "everyone affected gets a DM. On the day, `/camp replan` keeps moves to a minimum."))
@@ -106,16 +164,33 @@ def preview_blocks(grid: ResolvedGrid, figures: dict[str, Any], *, changes: list
         blocks.append(context("The grid is too long to show here in full; `campbot export` writes all of it."))
     blocks.append(_tweaks(grid, left))
     number = (figures.get("based_on") or 0) + 1
+    what = ("The grid goes to the announcement channel, every pitch card shows its room and time"
+            + (", and only the people whose sessions change get a DM." if number > 1 else "."))
+    if alternative is None:
+        publish = [button(f"Publish as version {number}", PUBLISH_ACTION, str(grid.version_id), style="primary",
+                          confirm=confirm_dialog(f"Publish version {number}?", what, "Publish"))]
+    else:
+        publish = [
+            button(f"Publish highest coverage as v{number}", PUBLISH_ACTION, str(grid.version_id), style="primary",
+                   confirm=confirm_dialog(f"Publish highest coverage as v{number}?", what, "Publish")),
+            button(f"Publish room for everyone as v{number}", PUBLISH_OTHER_ACTION, str(alternative.version_id),
+                   confirm=confirm_dialog(f"Publish room for everyone as v{number}?", what, "Publish")),
+        ]
     blocks.append({"type": "actions", "block_id": f"grid_preview:{grid.version_id}", "elements": [
-        button(f"Publish as version {number}", PUBLISH_ACTION, str(grid.version_id), style="primary",
-               confirm=confirm_dialog(
-                   f"Publish version {number}?",
-                   "The grid goes to the announcement channel, every pitch card shows its room and time"
-                   + (", and only the people whose sessions change get a DM." if number > 1 else "."),
-                   "Publish")),
-        button("Re-solve", RESOLVE_ACTION, f"{kind}:{seconds:g}"),
+        *publish, button("Re-solve", RESOLVE_ACTION, f"{kind}:{seconds:g}"),
     ]})
     return blocks
+
+
+_AS_DIFFERENCE = {"added: ": "placed only here: ", "dropped: ": "left out here: "}
+
+
+def _as_difference(line: str) -> str:
+    """A changelog line (publishing.diff_grids) read as "how the other grid differs"."""
+    for was, now in _AS_DIFFERENCE.items():
+        if line.startswith(was):
+            return now + line.removeprefix(was)
+    return line
 
 
 def _tweaks(grid: ResolvedGrid, left: list[dict[str, Any]]) -> dict[str, Any]:

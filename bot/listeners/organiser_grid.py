@@ -93,15 +93,27 @@ class SlackSolveNotifier:
             )
             return
         f = result.figures
+        other = result.room_for_everyone
         note = (
             f"done: coverage {f.get('coverage', 0):.1f}% (by hand "
-            f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%); the preview went to the organiser"
+            f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%)"
+            + (f", and a room-for-everyone grid at {other.figures.get('coverage', 0):.1f}%" if other else "")
+            + "; the preview went to the organiser"
         )
         self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, note, state="done"), "Solved")
         grid = load_grid(self.ctx, result.grid_version_id)
         changes = publishing.draft_changes(self.ctx, result.grid_version_id)
-        blocks = preview_blocks.preview_blocks(grid, f, changes=changes, seconds=seconds)
-        self._private(f"Draft grid ready: coverage {f.get('coverage', 0):.1f}%", blocks)
+        alternative = None
+        if other is not None:
+            differences = publishing.diff_grids(grid, load_grid(self.ctx, other.grid_version_id))
+            alternative = preview_blocks.Alternative(other.grid_version_id, other.figures,
+                                                     [c.line for c in differences])
+        blocks = preview_blocks.preview_blocks(grid, f, changes=changes, seconds=seconds, alternative=alternative)
+        text = f"Draft grid ready: coverage {f.get('coverage', 0):.1f}%"
+        if other is not None:
+            text = (f"Two draft grids ready: highest coverage {f.get('coverage', 0):.1f}%, room for everyone "
+                    f"{other.figures.get('coverage', 0):.1f}%")
+        self._private(text, blocks)
 
     def _update(self, blocks: list[dict[str, Any]], text: str) -> None:
         if self.ts is None or self.channel is None:
@@ -147,10 +159,16 @@ def _start(
         replanning.start_replan(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
     else:
         solving.start_solve(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
-    limit = solving.clamp_seconds(ctx, seconds)
-    what = "Re-planning from the published grid" if kind == "replan" else "Solving"
+    return start_reply(kind, escape(progress_channel), solving.last_run_seconds(ctx, event.id, kind))
+
+
+def start_reply(kind: str, progress_channel: str, last_seconds: float | None) -> str:
+    """The answer to `/camp solve` or `replan`: what happens now, not the worst case."""
+    what = "Re-planning the rest of the day from the published grid" if kind == "replan" else "Solving"
+    took = f" (the last {preview_blocks.WHAT.get(kind, kind)} took {last_seconds:.0f} s)" if last_seconds else ""
     return (
-        f"{what} (up to {limit:g} s). Progress shows in {escape(progress_channel)}; your private preview follows here."
+        f"{what} now. Progress shows in {progress_channel}; your private preview follows here as soon as "
+        f"it is ready{took}."
     )
 
 
@@ -184,14 +202,23 @@ def publish_text(report: publishing.PublishReport) -> str:
     return text
 
 
+PUBLISH_WORDS = {"coverage": solving.COVERAGE, "seats": solving.SEATS, "everyone": solving.SEATS}
+
+
 def _publish(ctx: AppContext, req: CampRequest) -> str:
+    """`/camp publish [run] [coverage|seats]`: the newest run's (or that run's) highest-coverage
+    grid, or with `seats` its room-for-everyone grid."""
     assert req.event.id is not None
-    run_id = None
-    if req.args:
-        run_id = small_number(req.args[0], most=PITCH_ID_MAX)
+    run_id, objective = None, solving.COVERAGE
+    for word in req.args:
+        if word.lower() in PUBLISH_WORDS:
+            objective = PUBLISH_WORDS[word.lower()]
+            continue
+        run_id = small_number(word, most=PITCH_ID_MAX)
         if run_id is None:
-            raise ServiceError("`/camp publish` takes no argument, or the number of a solve run.")
-    draft = latest_draft(ctx, req.event.id, run_id=run_id)
+            raise ServiceError("`/camp publish` takes the number of a solve run and/or `seats` (the room-for-"
+                               "everyone grid) or `coverage` (the default); for example `/camp publish seats`.")
+    draft = latest_draft(ctx, req.event.id, run_id=run_id, objective=objective)
     assert draft.id is not None
     _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client)
     return publish_text(report)
@@ -259,7 +286,8 @@ def _escaped(fn: Callable[..., T]) -> Callable[..., T]:
 SUBCOMMANDS = tuple(CampSubcommand(name, help_, _escaped(fn), usage=usage) for name, help_, fn, usage in (
     ("solve", "run the solver and get a private preview", _solve, "solve [seconds]"),
     ("replan", "re-plan the rest of the day from the published grid", _replan, "replan [seconds]"),
-    ("publish", "publish the newest draft grid", _publish, "publish [run]"),
+    ("publish", "publish the newest draft grid (seats: its room-for-everyone grid)", _publish,
+     "publish [run] [seats]"),
     ("pin", "keep a pitch in a room and/or slot", _pin, "pin #12 [room] [slot]"),
     ("unpin", "let the solver place a pitch freely again", _unpin, "unpin #12"),
     ("exclude", "leave a pitch out of the next solves", _exclude, "exclude #12"),
@@ -359,6 +387,7 @@ def register(app: App, ctx: AppContext) -> None:
     for sub in SUBCOMMANDS:
         register_subcommand(sub)
     app.action(preview_blocks.PUBLISH_ACTION)(publish_callback)
+    app.action(preview_blocks.PUBLISH_OTHER_ACTION)(publish_callback)
     app.action(preview_blocks.RESOLVE_ACTION)(resolve_callback)
     app.action(preview_blocks.PIN_ACTION)(pin_select_callback)
     app.action(preview_blocks.EXCLUDE_ACTION)(exclude_select_callback)

@@ -150,21 +150,33 @@ def placement_text(ctx: AppContext, pitch_id: int) -> str | None:
     return placement_words(entry, grid.tz, grid.number or 0)
 
 
-def latest_draft(ctx: AppContext, event_id: int, *, run_id: int | None = None) -> GridVersion:
-    """The draft an organiser means by "publish": the one from `run_id`, else the newest draft
-    made since the last publication. NotFound (with the fix) when there is none."""
+def latest_draft(ctx: AppContext, event_id: int, *, run_id: int | None = None,
+                 objective: str = "coverage") -> GridVersion:
+    """The draft an organiser means by "publish": from solve run `run_id`, else from the newest
+    run since the last publication; of that run's grids, the one made for `objective`
+    ("coverage", the default, or "seats": room for everyone). NotFound (with the fix) when
+    there is none."""
     with session_scope(ctx.engine) as db:
         query = select(GridVersion).where(GridVersion.event_id == event_id)
         if run_id is not None:
-            found = db.exec(query.where(GridVersion.solve_run_id == run_id)).first()
+            found = db.exec(query.where(GridVersion.solve_run_id == run_id).order_by(col(GridVersion.id))).first()
             if found is None:
                 raise NotFound(f"Solve run {run_id} left no grid (it failed or is still running).")
+        else:
+            published = latest_published(db, event_id)
+            drafts = query.where(GridVersion.status == "draft")
+            if published is not None:
+                drafts = drafts.where(col(GridVersion.id) > published.id)
+            found = db.exec(drafts.order_by(col(GridVersion.id).desc())).first()
+            if found is None:
+                raise NotFound("There is no new draft grid to publish; run /camp solve (or campbot solve) first.")
+        if found.solve_run_id is None:
             return found
-        published = latest_published(db, event_id)
-        drafts = query.where(GridVersion.status == "draft")
-        if published is not None:
-            drafts = drafts.where(col(GridVersion.id) > published.id)
-        found = db.exec(drafts.order_by(col(GridVersion.id).desc())).first()
-    if found is None:
-        raise NotFound("There is no new draft grid to publish; run /camp solve (or campbot solve) first.")
-    return found
+        siblings = db.exec(query.where(GridVersion.solve_run_id == found.solve_run_id).order_by(col(GridVersion.id)))
+        for version in siblings:
+            if (version.figures or {}).get("objective", "coverage") == objective:
+                return version
+    if objective == "coverage":
+        return found
+    raise NotFound("That solve made no separate room-for-everyone grid (its highest-coverage grid already "
+                   "seats everyone as well as by hand, or the second grid could not be made); publish it as it is.")

@@ -40,6 +40,8 @@ from bot.store.tables import AuditLog, Event, GridVersion, Pitch, Placement, Roo
 log = logging.getLogger(__name__)
 
 MIN_SECONDS, MAX_SECONDS = 1.0, 600.0
+COVERAGE, SEATS = "coverage", "seats"  # the solver's --objective values
+OBJECTIVE_NAMES = {COVERAGE: "Highest coverage", SEATS: "Room for everyone"}
 PROGRESS_EVERY = 1.0  # seconds between progress writes / notifications
 
 
@@ -59,7 +61,24 @@ class SolveResult:
     status: str  # done | failed
     kind: str
     error: str
-    grid_version_id: int | None
+    grid_version_id: int | None  # the highest-coverage grid
+    figures: dict[str, Any]
+    room_for_everyone: GridChoice | None = None  # the other grid, when it differs and was made
+
+    @property
+    def choices(self) -> tuple[GridChoice, ...]:
+        """The grids an organiser may publish from this run, highest coverage first."""
+        first = () if self.grid_version_id is None else (GridChoice(COVERAGE, self.grid_version_id, self.figures),)
+        return first + ((self.room_for_everyone,) if self.room_for_everyone is not None else ())
+
+
+@dataclass(frozen=True)
+class GridChoice:
+    """One draft grid of a run and what it is for: "coverage" (most wishes served) or "seats"
+    (room for everyone: seats short no worse than the by-hand grid's)."""
+
+    objective: str
+    grid_version_id: int
     figures: dict[str, Any]
 
 
@@ -119,7 +138,7 @@ def _running(db: Any, event_id: int, now: datetime) -> SolveRun | None:
     crash): it is marked failed here, so its row does not say "running" for ever."""
     busy = None
     for run in db.exec(select(SolveRun).where(SolveRun.event_id == event_id, SolveRun.status == "running")):
-        limit = run.seconds + solver_runner.default_grace(run.seconds) + 30
+        limit = 2 * (run.seconds + solver_runner.default_grace(run.seconds)) + 30  # up to two solver runs
         if run.started_at + timedelta(seconds=limit) > now:
             busy = run
         else:
@@ -167,19 +186,51 @@ def _run(ctx: AppContext, run_id: int, notifier: SolveNotifier | None) -> SolveR
         if notifier is not None:
             notifier.progress(run_id, fraction, note)
 
+    def phase(start: float, name: str) -> solver_runner.Progress:
+        return lambda fraction, note: progress(start + fraction / 2, f"{name}: {note}")
+
     outcome = solver_runner.run_solver(problem, time_limit=limit, workers=ctx.settings.solve_workers,
-                                       progress=progress)
-    if not outcome.ok:
-        return _fail(ctx, run_id, outcome.error)
+                                       progress=phase(0.0, "highest coverage"))
+    failed = _no_grid(problem, outcome)
+    if failed:
+        return _fail(ctx, run_id, failed, solution=outcome.solution)
     solution = outcome.solution
     assert solution is not None
+    by_hand = solver_runner.by_hand_figures(outcome.stderr_lines) or _baseline(problem)
+    first = _store(ctx, run_id, problem, solution, by_hand, outcome.seconds, objective=COVERAGE)
+    if not _short_of_seats(first.figures, by_hand):
+        return _finish(ctx, run_id, first, solution, by_hand, "same")
+    second = solver_runner.run_solver(problem, time_limit=limit, workers=ctx.settings.solve_workers,
+                                      objective=SEATS, progress=phase(0.5, "room for everyone"))
+    failed = _no_grid(problem, second)
+    if failed:
+        return _finish(ctx, run_id, first, solution, by_hand, f"not made: {failed}")
+    assert second.solution is not None
+    other = _store(ctx, run_id, problem, second.solution, by_hand, second.seconds, objective=SEATS)
+    assert other.grid_version_id is not None
+    return _finish(ctx, run_id, first, solution, by_hand, "made",
+                   GridChoice(SEATS, other.grid_version_id, other.figures))
+
+
+def _no_grid(problem: dict[str, Any], outcome: solver_runner.RunResult) -> str:
+    """Why a solver run gave no usable grid, in organisers' words; "" when it gave one."""
+    if not outcome.ok:
+        return outcome.error
+    solution = outcome.solution or {}
     if solution.get("status") == "INFEASIBLE" or not solution.get("placements"):
         said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or []),
                                slot_time_labels(problem)) or "no reason was given"
         verdict = "cannot work as set up" if solution.get("status") == "INFEASIBLE" else "found no grid in time"
-        return _fail(ctx, run_id, f"the grid {verdict}: {said}", solution=solution)
-    by_hand = solver_runner.by_hand_figures(outcome.stderr_lines) or _baseline(problem)
-    return _store(ctx, run_id, problem, solution, by_hand, outcome.seconds)
+        return f"the grid {verdict}: {said}"
+    return ""
+
+
+def _short_of_seats(figures: dict[str, Any], by_hand: dict[str, Any] | None) -> bool:
+    """Does this grid leave more people standing than the by-hand grid would? Only then is a
+    "room for everyone" grid worth a second solver run: otherwise this grid already is one."""
+    if by_hand is None or by_hand.get("seats_short") is None or figures.get("seats_short") is None:
+        return False
+    return float(figures["seats_short"]) > float(by_hand["seats_short"]) + 0.05
 
 
 _SESSION_REF = re.compile(r"\bp(\d+)\b")
@@ -221,7 +272,8 @@ def _baseline(problem: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict[str, Any],
-           by_hand: dict[str, Any] | None, seconds: float) -> SolveResult:
+           by_hand: dict[str, Any] | None, seconds: float, *, objective: str) -> SolveResult:
+    """Keep one solution as a draft GridVersion of the run (the run itself is still running)."""
     with session_scope(ctx.engine) as db:
         run = db.get(SolveRun, run_id)
         assert run is not None
@@ -242,6 +294,7 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
                       "reason": f"left out by an organiser (/camp include {p.id} takes it back)"} for p in excluded]
         figures = {
             "kind": run.kind,
+            "objective": objective,
             "status": solution.get("status"),
             "coverage": metrics.get("coverage"),
             "seats_short": metrics.get("seats_short"),
@@ -273,12 +326,32 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
             assert room_id is not None and slot_id is not None
             db.add(Placement(grid_version_id=version.id, pitch_id=pid, room_id=room_id, slot_id=slot_id,
                              length=int(sessions[p["session"]].get("length", 1))))
+        return SolveResult(run_id, "running", run.kind, "", version.id, figures)
+
+
+def _finish(ctx: AppContext, run_id: int, first: SolveResult, solution: dict[str, Any],
+            by_hand: dict[str, Any] | None, room_for_everyone: str,
+            other: GridChoice | None = None) -> SolveResult:
+    """Mark the run done. `room_for_everyone` says what became of the second grid: "same" (the
+    highest-coverage grid already seats everyone as well as by hand), "made", or "not made: why";
+    the highest-coverage grid's figures keep it, for the preview and the CLI."""
+    assert first.grid_version_id is not None
+    with session_scope(ctx.engine) as db:
+        run = db.get(SolveRun, run_id)
+        version = db.get(GridVersion, first.grid_version_id)
+        assert run is not None and version is not None
+        figures = {**version.figures, "room_for_everyone": room_for_everyone,
+                   "alternative_id": other.grid_version_id if other is not None else None}
+        version.figures = figures
+        db.add(version)
         run.status, run.progress, run.progress_note = "done", 1.0, "done"
         run.solution, run.baseline, run.finished_at = solution, by_hand, ctx.now()
         db.add(run)
-        db.add(AuditLog(event_id=event_id, actor=run.requested_by or "", action=f"{run.kind}.done",
-                        detail={"run": run_id, "grid_version": version.id, "coverage": figures["coverage"]}))
-        return SolveResult(run_id, "done", run.kind, "", version.id, figures)
+        db.add(AuditLog(event_id=run.event_id, actor=run.requested_by or "", action=f"{run.kind}.done",
+                        detail={"run": run_id, "grid_version": version.id, "coverage": figures.get("coverage"),
+                                "room_for_everyone": other.grid_version_id if other is not None
+                                else room_for_everyone[:200]}))
+        return SolveResult(run_id, "done", run.kind, "", version.id, figures, other)
 
 
 def _fail(ctx: AppContext, run_id: int, error: str, *, solution: dict[str, Any] | None = None) -> SolveResult:
@@ -302,9 +375,29 @@ def solve_result(ctx: AppContext, run_id: int) -> SolveResult:
         run = db.get(SolveRun, run_id)
         if run is None:
             raise NotFound("That solve no longer exists.")
-        version = db.exec(select(GridVersion).where(GridVersion.solve_run_id == run_id)).first()
-        return SolveResult(run_id, run.status, run.kind, run.error, version.id if version else None,
-                           dict(version.figures) if version else {})
+        versions = list(db.exec(select(GridVersion).where(GridVersion.solve_run_id == run_id)
+                                .order_by(col(GridVersion.id))))
+        if run.status != "done" or not versions:
+            return SolveResult(run_id, run.status, run.kind, run.error, None, {})
+        by_objective = {str((v.figures or {}).get("objective") or COVERAGE): v for v in versions}
+        first = by_objective.get(COVERAGE, versions[0])
+        other = by_objective.get(SEATS)
+        return SolveResult(run_id, run.status, run.kind, run.error, first.id, dict(first.figures),
+                           GridChoice(SEATS, other.id, dict(other.figures))
+                           if other is not None and other.id is not None else None)
+
+
+def last_run_seconds(ctx: AppContext, event_id: int, kind: str) -> float | None:
+    """How long the solver took on this event's last finished run of this kind, both grids
+    together (None if none has finished): what an organiser can expect, rather than the limit."""
+    with session_scope(ctx.engine) as db:
+        run = db.exec(select(SolveRun).where(SolveRun.event_id == event_id, SolveRun.kind == kind,
+                                             SolveRun.status == "done").order_by(col(SolveRun.id).desc())).first()
+        if run is None:
+            return None
+        grids = db.exec(select(GridVersion).where(GridVersion.solve_run_id == run.id))
+        took = sum(float((v.figures or {}).get("wall_seconds") or 0) for v in grids)
+        return max(1.0, took) if took else None
 
 
 def set_progress_message(ctx: AppContext, run_id: int, channel: str, ts: str) -> None:

@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from bot.blocks import limits
 from bot.blocks.grid import changelog_message, grid_messages, replan_dm
-from bot.blocks.preview import failed_blocks, preview_blocks, progress_blocks
+from bot.blocks.preview import (
+    Alternative,
+    bound_words,
+    failed_blocks,
+    figures_lines,
+    preview_blocks,
+    progress_blocks,
+)
 from bot.services.grid_queries import GridEntry, ResolvedGrid, SlotInfo
 
 NASTY = "<!channel> & <@U1> <http://evil|x> *bold* "
@@ -59,6 +66,49 @@ def test_the_preview_of_a_huge_grid_stays_one_valid_message() -> None:
     assert "<!channel>" not in shown and "Publish as version 3" in shown
     assert "91.2% (by hand 80.0%" in shown and "Moves: 4 (by hand 9)" in shown
     assert blocks[-1]["elements"][1]["value"] == "replan:30"
+
+
+def test_the_preview_with_two_grids_stays_one_valid_message_with_a_publish_for_each() -> None:
+    grid = _grid(25, 7, NASTY + "y" * 200, number=None)
+    figures = {"kind": "solve", "objective": "coverage", "coverage": 92.2, "seats_short": 60.6, "scheduled": 170,
+               "sessions": 175, "bound": None, "status": "FEASIBLE", "seconds": 12.3,
+               "baseline": {"coverage": 82.8, "seats_short": 7.2, "moves": 0, "scheduled": 160},
+               "left_out": [{"pitch_id": i, "title": NASTY * 5, "reason": NASTY * 4} for i in range(60)],
+               "room_for_everyone": "made", "based_on": None}
+    other = {**figures, "objective": "seats", "coverage": 88.0, "seats_short": 7.0, "scheduled": 168}
+    differences = [f"moved: {NASTY * 3}, Room 1 10:00 -> Room 2 11:00"] * 80 + [f"dropped: {NASTY}, was Room 1 10:00"]
+    blocks = preview_blocks(grid, figures, changes=[], seconds=30,
+                            alternative=Alternative(77, other, differences))
+    assert limits.problems_in_message(blocks) == []
+    shown = _text(blocks)
+    assert "<!channel>" not in shown and "Two draft grids" in shown
+    assert "coverage 88.0%, seats short 7.0, 168 of 175 placed (by hand: coverage 82.8%, seats short 7.2" in shown
+    assert "It differs from the grid below in 81 session(s)" in shown
+    actions = blocks[-1]["elements"]
+    assert [(b["action_id"], b["value"]) for b in actions] == [
+        ("grid_publish", "9"), ("grid_publish_seats", "77"), ("grid_resolve", "solve:30")]
+    assert "best possible" not in shown and "no grid can beat" not in shown  # no bound: nothing said
+
+
+def test_a_grid_that_already_seats_everyone_says_so_and_offers_one_publish() -> None:
+    grid = _grid(3, 2, "Talk", number=None)
+    figures = {"kind": "solve", "coverage": 90.0, "seats_short": 1.0, "scheduled": 6, "sessions": 6,
+               "baseline": {"coverage": 80.0, "seats_short": 2.0, "scheduled": 6}, "room_for_everyone": "same"}
+    shown = _text(preview_blocks(grid, figures, changes=[], seconds=5))
+    assert "This grid already has room for everyone" in shown and shown.count("'action_id': 'grid_publish") == 1
+    figures["room_for_everyone"] = "not made: the solver crashed (exit code 3)"
+    shown = _text(preview_blocks(grid, figures, changes=[], seconds=5))
+    assert "No room-for-everyone grid this time (the solver crashed (exit code 3))" in shown
+
+
+def test_the_bound_is_shown_only_when_it_says_something() -> None:
+    assert bound_words(91.0, None) == ""  # the solver proved nothing useful
+    assert bound_words(91.0, 100.0) == ""  # "at most 100%" tells nobody anything
+    assert bound_words(91.0, 94.25) == "; no grid can beat 94.2%, so this is within 3.2 points of the best"
+    assert bound_words(91.0, 91.0) == "; proven the best possible"
+    line = figures_lines({"coverage": 91.0, "bound": 94.25, "baseline": {"coverage": 80.0}})[0]
+    assert line == ("Coverage (wishes served): 91.0% (by hand 80.0%); no grid can beat 94.2%, "
+                    "so this is within 3.2 points of the best")
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,6 +6,7 @@ session moved, so they can assert exactly who is told.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -67,3 +68,16 @@ def make_draft(ctx: AppContext, event: Event, cells: dict[int, tuple[str, str]],
             db.add(Placement(grid_version_id=version.id, pitch_id=pid, room_id=rooms[room], slot_id=slots[slot],
                              length=pitch.length))
         return version.id
+
+
+def crowded_camp(ctx: AppContext, event: Event) -> list[int]:
+    """30 pitches of skewed popularity and 200 voters of 2-6 votes each, seeded (the same camp every
+    run): in the example camp's rooms of 12 to 80 seats the highest-coverage grid packs some
+    popular sessions into small rooms, so a room-for-everyone grid differs from it."""
+    rnd = random.Random(4)
+    ids = [add_pitch(ctx, event, f"Talk {i}", f"U0H{i:03d}") for i in range(30)]
+    weights = [rnd.random() ** 3 for _ in ids]
+    for v in range(200):
+        chosen = {rnd.choices(ids, weights=weights)[0] for _ in range(rnd.randint(2, 6))}
+        vote(ctx, event, f"U0V{v:03d}", *sorted(chosen))
+    return ids

@@ -102,14 +102,16 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     assert "left out" in _ask(slack, fake_slack, f"exclude #{excluded}")
 
     # -- /camp solve: answered at once, progress in the organisers' channel, then the private preview
-    assert "Solving" in _ask(slack, fake_slack, "solve 2")
+    ack = _ask(slack, fake_slack, "solve 2")
+    assert ack.startswith("Solving now.") and "preview follows here" in ack and "up to" not in ack, ack
     progress = fake_slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == "#lgc-organisers")
     assert "Solve for <@U0ORGANISE1>" in str(progress[0].params["blocks"])
     preview = _preview(fake_slack, 1)
     assert preview.params["user"] == ORG and preview.params["channel"] == ORG_CHANNEL
     shown = str(preview.params["blocks"])
     for words in ("Coverage (wishes served)", "by hand", "Seats short", "Sessions placed: 10 of 10",
-                  "Left out (1)", "left out by an organiser", "Publish as version 1", "Re-solve", "Committee room A"):
+                  "Left out (1)", "left out by an organiser", "Publish as version 1", "Re-solve", "Committee room A",
+                  "This grid already has room for everyone"):
         assert words in shown, words
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     done = fake_slack.wait_for("chat.update", where=lambda c: c.params.get("channel") == "#lgc-organisers"
