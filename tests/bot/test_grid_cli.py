@@ -12,8 +12,8 @@ from bot.cli import app
 from bot.context import AppContext
 from bot.services.grid_queries import published_grid
 from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Room, SolveRun
-from tests.bot.test_grid_helpers import add_pitch, vote
+from bot.store.tables import Event, GridVersion, Pitch, Room, SolveRun
+from tests.bot.test_grid_helpers import add_pitch, crowded_camp, vote
 from tests.support.fake_slack import FakeSlack
 
 
@@ -72,6 +72,34 @@ def test_cli_solve_publish_replan(ctx: AppContext, event: Event, camp: list[int]
         runs = db.exec(select(SolveRun).order_by(SolveRun.id)).all()  # type: ignore[arg-type]
     assert [r.kind for r in runs] == ["solve", "replan"]
     assert out.count("moved: ") == len(in_r1)
+
+
+def test_cli_reports_both_grids_and_publishes_the_one_asked_for(ctx: AppContext, event: Event,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    assert event.id is not None
+    monkeypatch.setenv("CAMPBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("CAMPBOT_SOLVE_WORKERS", "1")
+    crowded_camp(ctx, event)
+
+    code, out = _run("solve", "--event", "lgc26", "--seconds", "3")
+
+    assert code == 0, out
+    out = " ".join(out.split())  # the console wraps long lines
+    assert "Highest coverage (the grid above):" in out
+    assert "Room for everyone (no more people standing than by hand): coverage " in out
+    assert "differs: moved: " in out
+    assert "campbot publish --event lgc26 --run 1 --objective seats" in out
+    with session_scope(ctx.engine) as db:
+        drafts = {str(v.figures["objective"]): v.id for v in db.exec(select(GridVersion))}
+    assert set(drafts) == {"coverage", "seats"}
+
+    code, out = _run("publish", "--event", "lgc26", "--objective", "everything")
+    assert code == 2 and "say coverage or seats" in out
+    code, out = _run("publish", "--event", "lgc26", "--objective", "seats")
+    assert code == 0, out
+    grid = published_grid(ctx, event.id)
+    assert grid is not None and grid.version_id == drafts["seats"]
 
 
 def test_cli_pin_exclude_and_back(ctx: AppContext, event: Event, camp: list[int]) -> None:
