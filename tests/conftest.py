@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
 
 from bot.context import AppContext
 from bot.event_file import read_event_file
@@ -23,11 +23,30 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_EVENT = ROOT / "examples" / "localgovcamp.yaml"
 
 
+def _per_worker(url: str) -> str:
+    """Under pytest-xdist each worker wipes its schema before every test, so two workers on one
+    PostgreSQL database would wipe each other's tables: each gets its own database, `<name>_gwN`,
+    created on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def fresh_database_url(tmp_path: Path) -> str:
     """The URL tests run against; PostgreSQL's schema is wiped so each test starts empty."""
     url = os.environ.get("CAMPBOT_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path / 'campbot-test.db'}"
+    url = _per_worker(url)
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
