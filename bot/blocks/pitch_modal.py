@@ -15,6 +15,8 @@ from bot.escape import escape
 from bot.services.pitching import DESCRIPTION_MAX, FORMATS, NEEDS, TITLE_MAX, PitchInput, SlotTime, parse_tags
 
 CALLBACK_ID = "pitch_submit"
+NEEDS_BLOCK = "needs"  # its checkboxes dispatch a block_actions payload (dispatch_action), see views.py
+NEEDS_WARNING_BLOCK = "needs_warning"
 PAPER_CALLBACK_ID = "paper_pitch_submit"
 FIELDS = ("title", "description", "cohosts", "format", "length", "needs", "unavailable", "tags")
 
@@ -113,7 +115,7 @@ def pitch_modal(
         _input("cohosts", "Co-hosts", cohosts_el, optional=True),
         _input("format", "Format", format_el),
         _input("length", "Length", length_el),
-        _input("needs", "Needs", needs_el, optional=True),
+        {**_input(NEEDS_BLOCK, "Needs", needs_el, optional=True), "dispatch_action": True},
     ]
     if slot_opts:
         blocks.append(
@@ -136,6 +138,21 @@ def pitch_modal(
         "private_metadata": meta,
         "blocks": blocks,
     }
+
+
+def with_needs_warning(view: dict[str, Any], warning: str | None) -> dict[str, Any]:
+    """The modal as it is (from a block_actions payload), with the warning that no room meets
+    the ticked needs shown under them, or taken away. For views.update: the input blocks keep
+    their block and action ids, so Slack keeps what the pitcher has typed."""
+    blocks = [b for b in view.get("blocks") or [] if b.get("block_id") != NEEDS_WARNING_BLOCK]
+    if warning:
+        at = next((i + 1 for i, b in enumerate(blocks) if b.get("block_id") == NEEDS_BLOCK), len(blocks))
+        note = {"type": "context", "block_id": NEEDS_WARNING_BLOCK,
+                "elements": [{"type": "mrkdwn", "text": f":warning: {escape(warning)}"[:3000]}]}
+        blocks.insert(at, note)
+    keep = ("type", "callback_id", "title", "submit", "close", "private_metadata", "clear_on_close",
+            "notify_on_close", "external_id")
+    return {**{k: view[k] for k in keep if k in view}, "blocks": blocks}
 
 
 def modal_pitch_id(view: dict[str, Any]) -> int | None:

@@ -23,11 +23,14 @@ from sqlalchemy.exc import OperationalError
 
 from bot.blocks.pitch_modal import (
     CALLBACK_ID,
+    NEEDS_BLOCK,
+    NEEDS_WARNING_BLOCK,
     PAPER_CALLBACK_ID,
     modal_errors,
     modal_pitch_id,
     read_paper_form,
     read_pitch_form,
+    with_needs_warning,
 )
 from bot.context import AppContext
 from bot.escape import escape
@@ -44,6 +47,7 @@ from bot.services.pitching import (
     edit_pitch,
     submit_pitch,
 )
+from bot.services.room_needs import needs_warning
 from bot.services.text_checks import small_number
 from bot.store.db import is_busy
 
@@ -121,10 +125,12 @@ def pitch_submit_callback(
             )
             return
         where = f" in <#{posted.channel}>" if posted.channel else ""
+        warning = needs_warning(ctx, card.event_id, data.needs)
         client.chat_postMessage(
             channel=user,
             text=f"Thanks! Your pitch *{escape(card.title)}* (#{card.id}) "
-            f"is posted{where}. You can edit or withdraw it from the card's menu.",
+            f"is posted{where}. You can edit or withdraw it from the card's menu."
+            + (f"\n:warning: {escape(warning)}" if warning else ""),
         )
 
     after_ack(client, body, work)
@@ -167,6 +173,30 @@ def paper_submit_callback(
     after_ack(client, body, work)
 
 
+def needs_ticked_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A need ticked or unticked in the pitch modal (its checkboxes dispatch an action): warn at
+    once, under the needs, when no room meets them all together, and take the warning away when
+    one does. Only a warning; the pitch can be submitted either way."""
+    ack()
+
+    def work() -> None:
+        ctx, event = app_context(context), event_for(context)
+        assert event.id is not None
+        view = body.get("view") or {}
+        chosen = [str(o.get("value", "")) for o in (body["actions"][0].get("selected_options") or [])]
+        warning = needs_warning(ctx, event.id, chosen)
+        shown = any(b.get("block_id") == NEEDS_WARNING_BLOCK for b in view.get("blocks") or [])
+        if warning is None and not shown:
+            return  # nothing to say and nothing to take back: leave the modal alone
+        try:
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=with_needs_warning(view, warning))
+        except SlackApiError as exc:  # hash_conflict: a newer tick's update is on its way; it says the same
+            log.info("needs warning not shown: %s", exc.response.get("error"))
+
+    after_ack(client, body, work)
+
+
 def register(app: App, ctx: AppContext) -> None:
+    app.action({"block_id": NEEDS_BLOCK, "action_id": "value"})(needs_ticked_callback)
     app.view(CALLBACK_ID)(pitch_submit_callback)
     app.view(PAPER_CALLBACK_ID)(paper_submit_callback)
