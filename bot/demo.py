@@ -108,10 +108,11 @@ def _solve(ctx: AppContext, event_id: int, console: Console, *, kind: str, secon
     result = solving.solve_result(ctx, run_id)
     if result.status != "done" or result.grid_version_id is None:
         raise ServiceError(f"the {kind} failed: {result.error}")
-    from bot.blocks.preview import figures_lines
+    from bot.blocks.preview import choice_lines, figures_lines
 
     console.print("[bold]Private preview for the organisers[/bold]")
-    for line in figures_lines(result.figures):
+    other = result.room_for_everyone
+    for line in figures_lines(result.figures) + choice_lines(result.figures, other.figures if other else None):
         console.print("    " + line, markup=False, highlight=False)
     for x in result.figures.get("left_out") or []:
         console.print(f"    left out: {x['title']}: {x['reason']}", markup=False, highlight=False)

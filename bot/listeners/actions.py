@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.home import PITCH_ACTION, REMINDERS_ACTION, UNVOTE_ACTION
 from bot.blocks.pitch_card import MENU_ACTION, VOTE_ACTION, withdraw_confirm_blocks
-from bot.blocks.pitch_modal import pitch_modal
+from bot.blocks.pitch_modal import pitch_modal, with_needs_warning
 from bot.context import AppContext
 from bot.escape import escape
 from bot.listeners.cards import refresh_card
@@ -20,6 +20,7 @@ from bot.listeners.events import publish_home
 from bot.services.errors import ServiceError
 from bot.services.home import set_reminders
 from bot.services.pitching import event_slots, get_pitch_card, parse_pitch_ref, pitch_for_edit, withdraw_pitch
+from bot.services.room_needs import needs_warning
 from bot.services.voting import toggle_vote
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,10 @@ def pitch_menu_callback(ack: Ack, body: dict[str, Any], client: WebClient, conte
         if what == "edit":
             client.views_open(
                 trigger_id=body["trigger_id"],
-                view=pitch_modal(event_slots(ctx, event.id), initial=current, pitch_id=pitch_id, user_id=user),
+                view=with_needs_warning(
+                    pitch_modal(event_slots(ctx, event.id), initial=current, pitch_id=pitch_id, user_id=user),
+                    needs_warning(ctx, event.id, current.needs),
+                ),
             )
         elif what == "withdraw":
             tell(client, body, f"Withdraw {escape(card.title)}?", withdraw_confirm_blocks(card))

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.store.db import session_scope
 from bot.store.tables import Event, Pitch
 from tests.e2e.conftest import BotServer
-from tests.e2e.helpers import DEFAULT_ANSWERS, card_posts
+from tests.e2e.helpers import DEFAULT_ANSWERS, card_posts, pitch
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender, view_state
 
@@ -92,3 +92,14 @@ def test_a_pitch_with_needs_a_room_meets_gets_no_warning(
     assert sent.status == 200 and not sent.response.content
     dm = fake_slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == HOST)[-1]
     assert "Thanks!" in dm.params["text"] and ":warning:" not in dm.params["text"]
+
+
+def test_editing_a_pitch_whose_needs_no_room_meets_opens_with_the_warning(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
+) -> None:
+    pid, message = pitch(slack, fake_slack, bot, user_id=HOST, title="Both needs", needs=["quiet", "step_free"])
+    slack.choose("pitch_menu", f"edit:{pid}", user_id=HOST, message=message)
+    edit_view = fake_slack.wait_for("views.open", 2)[-1].params["view"]
+    ids = [b.get("block_id") for b in edit_view["blocks"]]
+    assert ids[ids.index("needs") + 1] == "needs_warning"
+    assert NEAREST in str(edit_view["blocks"][ids.index("needs") + 1])
