@@ -62,9 +62,10 @@ class Ref:
                 return self.label or self.id
 
 
-def _ref(content: str) -> Ref:
+def _ref(content: str, escaped: bool) -> Ref:
     body, _, label = content.partition("|")
-    label = decode_entities(label)
+    if escaped:
+        body, label = decode_entities(body), decode_entities(label)
     if body.startswith("@"):
         return Ref("user", body[1:], label)
     if body.startswith("#"):
@@ -74,14 +75,13 @@ def _ref(content: str) -> Ref:
     if body.startswith("!"):
         word = body[1:].split("^", 1)[0]
         return Ref("special", word, label if word not in _SPECIAL_WORDS else "@" + word)
-    return Ref("link", decode_entities(body), label)
+    return Ref("link", body, label)
 
 
 @dataclass(frozen=True)
 class SlackText:
-    """Text as Slack sent it, split into plain (decoded) runs and tokens."""
+    """Text from Slack, split into plain (decoded) runs and tokens, in order."""
 
-    raw: str
     parts: tuple[str | Ref, ...]
 
     @property
@@ -111,14 +111,14 @@ class SlackText:
         while parts and isinstance(parts[0], str) and not parts[0].strip():
             parts.pop(0)
         if not parts:
-            return "", SlackText("", ())
+            return "", SlackText(())
         head = parts[0]
         if isinstance(head, Ref):
-            return head.readable.lower(), SlackText(self.raw, tuple(parts[1:]))
+            return head.readable.lower(), SlackText(tuple(parts[1:]))
         m = re.match(r"\s*(\S+)(.*)", head, flags=re.DOTALL)
         assert m is not None  # head has a non-space character
         rest = (m.group(2),) if m.group(2) else ()
-        return m.group(1).lower(), SlackText(self.raw, rest + tuple(parts[1:]))
+        return m.group(1).lower(), SlackText(rest + tuple(parts[1:]))
 
 
 def parse(raw: str | None, *, escaped: bool = True) -> SlackText:
@@ -131,11 +131,11 @@ def parse(raw: str | None, *, escaped: bool = True) -> SlackText:
         if m.start() > at:
             chunk = text[at : m.start()]
             parts.append(decode_entities(chunk) if escaped else chunk)
-        parts.append(_ref(m.group(1)))
+        parts.append(_ref(m.group(1), escaped))
         at = m.end()
     if at < len(text):
         parts.append(decode_entities(text[at:]) if escaped else text[at:])
-    return SlackText(text, tuple(parts))
+    return SlackText(tuple(parts))
 
 
 @dataclass(frozen=True)

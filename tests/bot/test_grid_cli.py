@@ -125,6 +125,10 @@ def test_cli_explains_bad_input_without_a_traceback(camp: list[int]) -> None:
     assert code == 2 and "no event 'nope'" in out
     code, out = _run("replan", "--event", "lgc26", "--close-room", "r99")
     assert code == 2 and "No room 'r99'" in out
+    code, out = _run("replan", "--event", "lgc26", "--host-gone", "@nobody.here")
+    assert code == 2 and "Nobody called 'nobody.here'" in out and "Traceback" not in out
+    code, out = _run("replan", "--event", "lgc26", "--host-gone", " @ ")
+    assert code == 2 and "--host-gone needs a name or a Slack id" in out
     code, out = _run("replan", "--event", "lgc26", "--at", "half past")
     assert code == 2 and "--at" in out
     code, out = _run("solve", "--event", "lgc26", "--seconds", "0")

@@ -16,7 +16,7 @@ from bot.services import publishing, solving
 from bot.services.errors import NotFound, ServiceError
 from bot.services.grid_queries import load_grid, published_grid
 from bot.services.problem_builder import build_problem
-from bot.services.replanning import close_room, host_gone, remaining_slot_keys, start_replan
+from bot.services.replanning import close_room, find_person, host_gone, remaining_slot_keys, start_replan
 from bot.slack_text import PersonRef
 from bot.store.db import session_scope
 from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, SolveRun
@@ -441,6 +441,20 @@ def test_close_room_and_host_gone_touch_only_the_remaining_slots(sctx: AppContex
         host_gone(sctx, event.id, PersonRef(None, "Nobody Here"))
     with pytest.raises(ServiceError, match="nothing left"):
         close_room(sctx, event.id, "r1", at=at("18:00"))
+
+
+def test_find_person_by_id_then_name_then_loosely() -> None:
+    people = [Person(id=1, event_id=1, slack_user_id="U0GONE", display_name="gone.host", feed_token="a"),
+              Person(id=2, event_id=1, slack_user_id=None, display_name="Sam  Jones", feed_token="b"),
+              Person(id=3, event_id=1, slack_user_id="U0SAM2", display_name="sam_jones", feed_token="c")]
+    ids = lambda who: [p.id for p in find_person(people, who)]  # noqa: E731
+    assert ids(PersonRef("U0GONE", "someone else")) == [1]  # the id wins over the label
+    assert ids(PersonRef("U0LEFT", "gone.host")) == [1]  # an id we do not know: the label still finds them
+    assert ids(PersonRef(None, "GONE.HOST")) == [1]
+    assert ids(PersonRef(None, "Gone Host")) == [1]  # display name vs. username
+    assert ids(PersonRef(None, "sam jones")) == [2]  # exact (spaces, case) before loose
+    assert ids(PersonRef(None, "Sam-Jones")) == [2, 3]  # loosely two people: the caller asks which
+    assert ids(PersonRef(None, "...")) == []
 
 
 def test_replan_moves_only_what_closing_a_room_forces(sctx: AppContext, event: Event, fake: FakeSlack) -> None:

@@ -64,7 +64,7 @@ def test_labels_are_decoded_too() -> None:
 
 
 def test_text_that_never_went_through_slack_is_not_decoded() -> None:
-    assert parse("R&amp;D <@U0GONE>", escaped=False).plain == "R&amp;D @U0GONE"
+    assert parse("R&amp;D <@U0GONE|a&amp;b>", escaped=False).plain == "R&amp;D @a&amp;b"
 
 
 @pytest.mark.parametrize(
