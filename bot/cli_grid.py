@@ -245,12 +245,14 @@ def _solve_event(ctx: Any, event: str | None, seconds: float | None, *, kind: st
                  at: datetime | None = None) -> int:
     from bot.cli import out
     from bot.services.events import get_event
-    from bot.services.solving import clamp_seconds, start_solve
+    from bot.services.solving import clamp_seconds, last_run_seconds, start_solve
 
     ev = get_event(ctx, event)
     assert ev.id is not None
     limit = clamp_seconds(ctx, seconds)
     what = "re-planning" if kind == "replan" else "solving"
-    out.print(f"{what} {ev.slug} (up to {limit:g} s)…", markup=False, highlight=False)
+    last = last_run_seconds(ctx, ev.id, kind)
+    took = f" (the last {'re-plan' if kind == 'replan' else 'solve'} took {last:.0f} s)" if last else ""
+    out.print(f"{what} {ev.slug}{took}…", markup=False, highlight=False)
     run_id = start_solve(ctx, ev.id, kind=kind, requested_by="cli", seconds=limit, at=at, background=False)
     return _print_result(ctx, run_id, ev.slug)

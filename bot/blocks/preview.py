@@ -111,7 +111,7 @@ def choice_lines(figures: dict[str, Any], other: dict[str, Any] | None) -> list[
     if other is not None:
         return [f"Room for everyone (no more people standing than by hand): {beside_by_hand(other, base)}"]
     if state == "same":
-        return ["This grid already has room for everyone: no more people standing than by hand "
+        return ["No separate room-for-everyone grid: this one leaves no more people standing than by hand "
                 f"(seats short {_num(figures.get('seats_short'))}, by hand {_num(base.get('seats_short'))})."]
     if state.startswith("not made"):
         return [f"No room-for-everyone grid this time ({state.removeprefix('not made: ')}); "

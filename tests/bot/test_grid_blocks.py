@@ -95,7 +95,8 @@ def test_a_grid_that_already_seats_everyone_says_so_and_offers_one_publish() -> 
     figures = {"kind": "solve", "coverage": 90.0, "seats_short": 1.0, "scheduled": 6, "sessions": 6,
                "baseline": {"coverage": 80.0, "seats_short": 2.0, "scheduled": 6}, "room_for_everyone": "same"}
     shown = _text(preview_blocks(grid, figures, changes=[], seconds=5))
-    assert "This grid already has room for everyone" in shown and shown.count("'action_id': 'grid_publish") == 1
+    assert "No separate room-for-everyone grid: this one leaves no more people standing" in shown
+    assert shown.count("'action_id': 'grid_publish") == 1
     figures["room_for_everyone"] = "not made: the solver crashed (exit code 3)"
     shown = _text(preview_blocks(grid, figures, changes=[], seconds=5))
     assert "No room-for-everyone grid this time (the solver crashed (exit code 3))" in shown

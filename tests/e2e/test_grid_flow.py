@@ -111,7 +111,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     shown = str(preview.params["blocks"])
     for words in ("Coverage (wishes served)", "by hand", "Seats short", "Sessions placed: 10 of 10",
                   "Left out (1)", "left out by an organiser", "Publish as version 1", "Re-solve", "Committee room A",
-                  "This grid already has room for everyone"):
+                  "No separate room-for-everyone grid: this one leaves no more people standing"):
         assert words in shown, words
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
     done = fake_slack.wait_for("chat.update", where=lambda c: c.params.get("channel") == "#lgc-organisers"
@@ -231,8 +231,9 @@ def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: Slack
     assert event.id is not None
     for i in range(3):
         create_pitch(bot.ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i}"))
-    refusal = _ask(slack, fake_slack, 'exclude "<!channel> <@U0BOSS>"')  # typed text quoted back, escaped
-    assert "&lt;!channel&gt; &lt;@U0BOSS&gt;" in refusal and "<!channel>" not in refusal
+    refusal = _ask(slack, fake_slack, 'exclude "<!channel> <@U0BOSS>"')  # typed text quoted back, harmless
+    assert "@channel" in refusal and "U0BOSS" in refusal  # said as read (bot/slack_text.py), not as markup
+    assert "<!channel>" not in refusal and "<@U0BOSS>" not in refusal
     assert "Solving" in _ask(slack, fake_slack, "solve 1")
     first = _preview(fake_slack, 1)
 
