@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.services import solving
 from bot.services.grid_queries import load_grid, published_grid
@@ -90,3 +90,15 @@ def test_the_preview_offers_both_grids_and_publishes_the_one_chosen(slack: Slack
 
     again = _ask(slack, fake_slack, "solve 3")
     assert again.startswith("Solving now.") and "the last solve took" in again, again
+
+    # the same choice typed: /camp publish seats publishes the newest run's room-for-everyone grid
+    fake_slack.wait_for("chat.postEphemeral", 2, timeout=90)
+    with session_scope(bot.ctx.engine) as db:
+        newest = db.exec(select(SolveRun).order_by(col(SolveRun.id).desc())).first()
+        assert newest is not None and newest.id is not None
+    second = solving.solve_result(bot.ctx, newest.id).room_for_everyone
+    assert second is not None  # same problem, seed and workers: the same two grids again
+    assert "`seats`" in _ask(slack, fake_slack, "publish everything")
+    assert _ask(slack, fake_slack, "publish seats").startswith("Published version 2")
+    live = published_grid(bot.ctx, event.id)
+    assert live is not None and live.version_id == second.grid_version_id and live.number == 2
