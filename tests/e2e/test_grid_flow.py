@@ -231,9 +231,12 @@ def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: Slack
     assert event.id is not None
     for i in range(3):
         create_pitch(bot.ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i}"))
-    refusal = _ask(slack, fake_slack, 'exclude "<!channel> <@U0BOSS>"')  # typed text quoted back, harmless
-    assert "@channel" in refusal and "U0BOSS" in refusal  # said as read (bot/slack_text.py), not as markup
-    assert "<!channel>" not in refusal and "<@U0BOSS>" not in refusal
+    # typed literally (Slack sends the entities), quoted back escaped
+    refusal = _ask(slack, fake_slack, 'exclude "&lt;!channel&gt; &lt;@U0BOSS&gt;"')
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt;" in refusal and "<!channel>" not in refusal
+    # picked from the autocomplete (Slack sends the escaped mention): quoted back as plain names
+    refusal = _ask(slack, fake_slack, 'exclude "<!channel> <@U0BOSS>"')
+    assert "@channel" in refusal and "<!channel>" not in refusal and "<@U0BOSS>" not in refusal
     assert "Solving" in _ask(slack, fake_slack, "solve 1")
     first = _preview(fake_slack, 1)
 
@@ -249,12 +252,12 @@ def test_publish_button_checks_the_role_and_refuses_a_stale_preview(slack: Slack
     assert f"{_button(first, 'grid_publish')['value']}:{keep}" in [o["value"] for o in pin_menu["options"]]
     slack.choose("grid_pin_select", f"{_button(first, 'grid_publish')['value']}:{keep}", user_id=ORG,
                  element="static_select")
-    assert "Pinned" in str(fake_slack.wait_for("response_url", 4)[-1].params["text"])
+    assert "Pinned" in str(fake_slack.wait_for("response_url", 5)[-1].params["text"])
     assert str(drop) in [o["value"] for o in out_menu["options"]]
     slack.choose("grid_exclude_select", str(drop), user_id="U0ATTENDEE", element="static_select")
-    assert "Sorry" in str(fake_slack.wait_for("response_url", 5)[-1].params["text"])
+    assert "Sorry" in str(fake_slack.wait_for("response_url", 6)[-1].params["text"])
     slack.choose("grid_exclude_select", str(drop), user_id=ORG, element="static_select")
-    assert "left out" in str(fake_slack.wait_for("response_url", 6)[-1].params["text"])
+    assert "left out" in str(fake_slack.wait_for("response_url", 7)[-1].params["text"])
 
     # Re-solve from the preview: a new run, a new private preview
     before = len(fake_slack.calls_to("response_url"))

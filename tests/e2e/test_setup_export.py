@@ -33,9 +33,11 @@ def test_setup_shows_and_changes_settings(slack: SlackSender, fake_slack: FakeSl
     slack.command("/camp", "setup closes 09:30", user_id=ORG)
     fake_slack.wait_for("response_url", 3)
     assert "closes at Sat 20 Jun 09:30" in replies(fake_slack)[-1]
-    slack.command("/camp", "setup closes <!channel>", user_id=ORG)
+    # typed literally, "<!channel>" reaches us as Slack sends it (entities); echoed as typed, pings nobody
+    slack.command("/camp", "setup closes &lt;!channel&gt;", user_id=ORG)
     fake_slack.wait_for("response_url", 4)
-    assert "'&lt;!channel&gt;' is not a time" in replies(fake_slack)[-1]  # echoed as typed, pings nobody
+    assert "'&lt;!channel&gt;' is not a time" in replies(fake_slack)[-1]
+    assert "<!channel>" not in replies(fake_slack)[-1]
     slack.command("/camp", "setup quota 3", user_id="U0ATTENDEE")
     fake_slack.wait_for("response_url", 5)
     assert replies(fake_slack)[-1].startswith("Sorry, only the camp's organisers")
