@@ -109,6 +109,21 @@ def request_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+def not_installed_message(ctx: AppContext) -> str:
+    """Told to someone whose workspace campbot cannot act in (no installation, or a token
+    Slack refuses), instead of Bolt's generic apology: what happened and who can fix it."""
+    from bot.oauth import INSTALL_PATH, oauth_enabled
+
+    if oauth_enabled(ctx.settings):
+        fix = f"A workspace admin can add it at {ctx.settings.public_url.rstrip('/')}{INSTALL_PATH}"
+    else:
+        fix = "A workspace admin can reinstall it and give its bot token to whoever runs campbot (SLACK_BOT_TOKEN)"
+    return (
+        ":warning: campbot has no installation in this workspace (never added, its token revoked, or the app "
+        f"removed), so nothing was done. {fix}; a camp's pitches and votes are kept meanwhile."
+    )
+
+
 def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
     settings = ctx.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -130,6 +145,8 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
         logger=logging.getLogger("campbot.bolt"),
         # Bolt's default is 5 threads; votes, card updates and 429 back-offs need more headroom.
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="campbot-listener"),
+        # what a person hears when their workspace's installation is gone (revoked token, removed app)
+        user_facing_authorize_error_message=not_installed_message(ctx),
     )
 
     def with_app_context(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002

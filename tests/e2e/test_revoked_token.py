@@ -88,3 +88,13 @@ def test_after_tokens_revoked_nothing_is_scheduled_until_a_new_token(
     assert token_problem(renewed, event) is None
     jobs.reschedule_event_jobs(renewed, event.id)
     assert set(jobs.scheduled_jobs(renewed, event.id)) == {f"voting:{event.id}", f"grid:{event.id}"}
+
+
+def test_a_command_after_slack_refused_the_token_tells_the_person_the_fix(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
+) -> None:
+    fake_slack.fail("auth.test", error="token_revoked", times=1)  # Bolt checks the token on the first request
+    sent = slack.command("/camp", "status", user_id=ORG)
+    assert sent.status == 200  # Slack shows the body to the person who typed the command
+    assert "campbot has no installation in this workspace" in sent.response.text
+    assert "SLACK_BOT_TOKEN" in sent.response.text and "Traceback" not in sent.response.text

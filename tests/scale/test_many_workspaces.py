@@ -324,6 +324,10 @@ def test_a_revoked_team_schedules_nothing_until_it_installs_again(
     problem = token_problem(bot.ctx, camp_a)
     assert problem is not None and "add it again at https://camp.example.org/slack/install" in problem
     assert token_problem(bot.ctx, camp_b) is None
+    # a person in team A is told why nothing happens, and how to fix it
+    a.command("/camp", "status", user_id=ORGANISER)
+    told = fake_slack.wait_for("response_url", where=lambda c: "no installation in this workspace" in str(c.params))
+    assert "add it at https://camp.example.org/slack/install" in str(told[0].params)
     # a workspace that never installed (or uninstalled and was set up again) cannot send either
     assert "not installed" in (token_problem(bot.ctx, Event(slug="x", name="X", team_id=TEAM_C)) or "")
 
