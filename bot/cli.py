@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from bot.context import AppContext, build_context
 from bot.event_file import EventFileError
 from bot.services.errors import ServiceError
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.store.tables import Event
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="campbot: run the session side of an unconference.")
 event_app = typer.Typer(no_args_is_help=True, help="Set the event up.")
@@ -75,10 +78,25 @@ def event_load(file: Path, database_url: str = DatabaseOption) -> None:
     def run(ctx: AppContext) -> None:
         spec = read_event_file(file)
         event = load_event(ctx, spec)
+        assert event.id is not None
         out.print(f"loaded event [bold]{event.slug}[/bold] ({event.name}): "
                   f"{len(spec.rooms)} rooms, {len(spec.slots)} slots, quota {event.vote_quota}")
+        for line in load_notes(ctx, event):
+            out.print(line, markup=False, highlight=False)
 
     with_context(database_url, run)
+
+
+def load_notes(ctx: AppContext, event: Event) -> list[str]:
+    """What a load leaves that the file alone does not say: when voting opens and closes, and
+    the rooms an organiser closed in Slack (kept, not silently reopened by the file)."""
+    from bot.blocks.camp import closure_kept_text
+    from bot.services.replanning import organiser_closures
+    from bot.services.voting import voting_plan
+
+    assert event.id is not None
+    closures = organiser_closures(ctx, event.id)
+    return [voting_plan(event, ctx.now()).replace("`", ""), *(closure_kept_text(c) for c in closures)]
 
 
 @app.command("import")

@@ -183,7 +183,7 @@ def register(app: typer.Typer) -> None:
     def replan(
         event: str = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event)."),
         close_room: list[str] = typer.Option([], "--close-room", help="Close this room (key or name) for the "
-                                             "rest of the day; repeat for more."),
+                                             "rest of the day, or 'r1 from 13:00'; repeat for more."),
         host_gone: list[str] = typer.Option([], "--host-gone", help="This host (Slack id or name) has left; "
                                             "repeat for more."),
         at: str = typer.Option(None, "--at", help="Plan as if it were this time (12:30 on the camp's day, or "
@@ -192,11 +192,13 @@ def register(app: typer.Typer) -> None:
         database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
     ) -> None:
         """Re-plan the rest of the day from the published grid, moving as little as the changes force."""
+        from bot.blocks.camp import room_change_text
         from bot.cli import out, with_context
         from bot.services.errors import ServiceError
         from bot.services.events import get_event
         from bot.services.replanning import close_room as close
         from bot.services.replanning import host_gone as gone
+        from bot.services.replanning import split_room_words
         from bot.slack_text import parse, person_ref
 
         def go(ctx: Any) -> int:
@@ -204,8 +206,9 @@ def register(app: typer.Typer) -> None:
             assert ev.id is not None
             when = _parse_at(at, ev.timezone, _first_slot(ctx, ev.id))
             for room in close_room:
-                slots = close(ctx, ev.id, room, at=when, actor="cli")
-                out.print(f"closed {room} for {', '.join(slots) or 'no further slots'}", markup=False,
+                key, slots = split_room_words(ctx, ev.id, room.split())
+                change = close(ctx, ev.id, key, slots, at=when, actor="cli")
+                out.print(room_change_text(change, closed=True, markup=False), markup=False,
                           highlight=False)
             for who in host_gone:
                 person = person_ref(parse(who, escaped=False))

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import select
 
+from bot.blocks.camp import room_change_text
 from bot.context import AppContext
 from bot.demo_printer import describe
 from bot.event_file import read_event_file
@@ -210,8 +211,8 @@ def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPr
     story.due_posts("09:50", "reminders: 10 minutes before the first slot")
 
     story.at("12:20", "after lunch the Main hall is lost (a leak); the organisers re-plan")
-    closed = replanning.close_room(ctx, event_id, "r1", actor=ORGANISER)
-    console.print(f"Main hall closed for {', '.join(closed)}")
+    closed = replanning.close_room(ctx, event_id, "r1", ["from", "13:00"], actor=ORGANISER)
+    console.print(room_change_text(closed, closed=True, markup=False))
     draft = _solve(ctx, event_id, console, kind="replan", seconds=solve_seconds)
     story.publish(event_id, draft, "the organisers publish version 2: changelog, and DMs to those affected")
     story.due_posts("12:50", "reminders for the first afternoon slot")

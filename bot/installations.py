@@ -26,6 +26,7 @@ from sqlalchemy import column, delete, inspect, or_, select, table, update
 from sqlalchemy.engine import Engine
 
 from bot.context import AppContext
+from bot.services.notifying import ITEM_KINDS
 from bot.store.db import session_scope
 from bot.store.tables import (
     AuditLog,
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"  # bot.jobs.JOB_TABLE
 # Job ids are "<kind>:<event id>" or "<kind>:<event id>:<slot>" (bot.services.notifying.Item.job_id).
-JOB_KINDS = ("remind", "grid", "voting", "closing")
+JOB_KINDS = ITEM_KINDS
 
 
 @dataclass(frozen=True)

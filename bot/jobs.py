@@ -7,9 +7,9 @@
   A job holds ids only (event id, slot key): its function reads the database when it
   fires, so a re-plan never leaves a reminder pointing at an old room.
 * **Stable job ids + replace_existing.** `remind:{event}:{slot}`, `grid:{event}`,
-  `voting:{event}`, `closing:{event}`: rescheduling after a publish, a re-plan or a changed
-  voting window replaces jobs instead of adding duplicates, and jobs no longer in the plan are
-  removed.
+  `voting:{event}`, `voting-open:{event}`, `voting-end:{event}`, `closing:{event}`:
+  rescheduling after a publish, a re-plan or a changed voting window replaces jobs instead of
+  adding duplicates, and jobs no longer in the plan are removed.
 * **misfire_grace_time = the item's window.** A job that could not run on time (the bot was
   down) still runs when the bot is back, but only while the message is useful: a reminder
   until its slot begins, the voting nudge until voting closes, the grid until the last slot
@@ -139,6 +139,16 @@ def nudge_voting(event_id: int) -> None:
     _run(event_id, "voting")
 
 
+def open_voting(event_id: int) -> None:
+    """The event file's `opens`: voting opens by itself, announced, cards redrawn."""
+    _run(event_id, "voting-open")
+
+
+def end_voting(event_id: int) -> None:
+    """The event file's `closes`: voting closes by itself, announced, cards redrawn."""
+    _run(event_id, "voting-end")
+
+
 def remind_slot(event_id: int, slot_key: str) -> None:
     """N minutes before a slot: "Up next" in the channel and the personal DMs."""
     _run(event_id, "remind", slot_key)
@@ -165,7 +175,8 @@ def sweep() -> None:
                  len(pub.failed))
 
 
-_FUNCS = {"grid": post_grid, "voting": nudge_voting, "remind": remind_slot, "closing": post_closing}
+_FUNCS = {"grid": post_grid, "voting": nudge_voting, "voting-open": open_voting, "voting-end": end_voting,
+          "remind": remind_slot, "closing": post_closing}
 
 
 # ------------------------------------------------------------------------ scheduling

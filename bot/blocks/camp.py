@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.blocks.grid import slot_times
 from bot.escape import escape
 from bot.services.organising import EventStatus
 from bot.services.pitching import MergeResult, PitchCard
-
-
-def _when(at: datetime | None, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M") if at else "not set"
+from bot.services.replanning import RoomChange
+from bot.store.tables import Slot
 
 
 def status_text(s: EventStatus, slack_problem: str | None = None) -> str:
     voting = "open" if s.voting_open else "closed"
     lines = [
         f"*{escape(s.name)}*",
-        f"• Voting: *{voting}* (switch: {s.voting_status}; window {_when(s.opens_at, s.timezone)} → "
-        f"{_when(s.closes_at, s.timezone)})",
+        f"• Voting: *{voting}*. {s.voting_plan}",
         f"• Pitches: *{s.pitches_active}* active ({s.paper_pitches} with paper votes), "
         f"{s.pitches_withdrawn} withdrawn, {s.pitches_merged} merged",
         f"• Votes: *{s.votes}* from {s.voters} people (quota {s.quota} each)",
@@ -43,3 +40,37 @@ def merged_text(r: MergeResult) -> str:
         f"{r.moved} votes moved, {r.duplicates} people had voted for both (counted once). "
         f"#{r.target.id} now has {r.target.interest} interested."
     )
+
+
+def _times(slots: list[Slot], zone: ZoneInfo) -> str:
+    return slot_times([s.key for s in slots], slots, zone)
+
+
+def room_change_text(change: RoomChange, *, closed: bool, markup: bool = True) -> str:
+    """The reply to `/camp close-room` / `open-room`, slots said as times ("13:00–13:45");
+    `markup=False` for the terminal (`campbot replan --close-room`, the demo)."""
+    zone = ZoneInfo(change.timezone)
+    room = f"*{escape(change.room_name)}* (`{escape(change.room_key)}`)"
+    if closed:
+        text = (f"Closed {room} at {_times(change.changed, zone)}. The closure stays if the event file is "
+                f"loaded again; `/camp open-room {escape(change.room_key)}` undoes it.")
+    elif change.changed:
+        text = f"Opened {room} again at {_times(change.changed, zone)}."
+    else:
+        text = f"{room} was not closed by an organiser at those times, so nothing changed."
+    if change.started:
+        text += f" {_times(change.started, zone)}: under way already, so left as it ran."
+    if change.in_file:
+        text += (f" Still closed at {_times(change.in_file, zone)}: the event file closes it then; change "
+                 "`closed` in the file and load it again.")
+    if change.changed:
+        text += " Run `/camp replan` to move sessions accordingly."
+    return text if markup else text.replace("*", "").replace("`", "")
+
+
+def closure_kept_text(change: RoomChange) -> str:
+    """`campbot event load`'s line for a room an organiser closed in Slack: the file did not
+    reopen it (plain text, for the terminal)."""
+    times = _times(change.changed, ZoneInfo(change.timezone))
+    return (f"{change.room_name} ({change.room_key}) stays closed at {times}, as an organiser closed it in Slack; "
+            f"/camp open-room {change.room_key} reopens it.")

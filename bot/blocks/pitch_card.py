@@ -2,8 +2,10 @@
 
 Counts are anonymous: the card shows how many are interested, never who. Hosts are shown
 as Slack mentions (their own user ids, not user text) or, for paper pitches, as escaped
-names. Once a grid is published, callers pass `placement` (e.g. "Main hall, 11:00–11:45")
-and the card shows it; the grid engineer reuses this builder for that.
+names. While voting is closed the card has no vote button and says instead when voting
+opens, or that it has closed (`card.voting`). Once a grid is published, callers pass
+`placement` (e.g. "Main hall, 11:00–11:45") and the card shows it; the grid engineer reuses
+this builder for that.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from bot.blocks import limits
 from bot.blocks.common import button, context, mrkdwn, option
 from bot.escape import escape, truncate
 from bot.services.pitching import PitchCard
+from bot.services.voting import voting_closed_words
 
 VOTE_ACTION = "vote_toggle"
 MENU_ACTION = "pitch_menu"
@@ -73,13 +76,19 @@ def pitch_card_blocks(card: PitchCard, *, placement: str | None = None) -> list[
     ]
     if placement:
         blocks.append(context(f":round_pushpin: *{escape(placement)}*"))
-    blocks.append(context(interest_text(card)))
+    state = card.voting
+    voting_open = state is None or state.open
+    if state is None or state.open:
+        blocks.append(context(interest_text(card)))
+    else:  # no button to press in vain: the card says when voting opens, or that it closed
+        blocks.append(context(interest_text(card), f":lock: {voting_closed_words(state)}"))
+    vote = [button("I'm interested", VOTE_ACTION, str(card.id), style="primary")] if voting_open else []
     blocks.append(
         {
             "type": "actions",
             "block_id": f"pitch_actions:{card.id}",
             "elements": [
-                button("I'm interested", VOTE_ACTION, str(card.id), style="primary"),
+                *vote,
                 {
                     "type": "overflow",
                     "action_id": MENU_ACTION,

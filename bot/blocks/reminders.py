@@ -164,6 +164,27 @@ def voting_closing_post(*, event_name: str, closes_at: datetime, timezone: str, 
     ])
 
 
+def voting_opened_post(*, event_name: str, closes_at: datetime | None, timezone: str, quota: int) -> Message:
+    """The event file's window opened voting: the news in the pitches channel."""
+    until = f" until {day_name(closes_at, timezone)} at {hhmm(closes_at, timezone)}" if closes_at else ""
+    text = f"Voting is open{until}"
+    return Message(text=text, blocks=[
+        _mrkdwn(f":ballot_box_with_ballot: *Voting is open*{until}. Press *I'm interested* on the sessions you "
+                f"want to go to (up to {quota}); the grid is built from your votes."),
+        _context(escape(event_name)),
+    ])
+
+
+def voting_ended_post(*, event_name: str, closed_at: datetime, timezone: str) -> Message:
+    """The event file's window closed voting: the news in the pitches channel."""
+    text = f"Voting closed at {hhmm(closed_at, timezone)}"
+    return Message(text=text, blocks=[
+        _mrkdwn(f":lock: *Voting closed* at {hhmm(closed_at, timezone)}. Thank you: the organisers are building "
+                "the grid from your votes."),
+        _context(escape(event_name)),
+    ])
+
+
 def closing_post(*, event_name: str, timezone: str, sessions: Sequence[SessionLine], hashtag: str = "") -> Message:
     """After the last slot: thanks, and where each session's notes go."""
     lines = [_session_line(s, timezone, with_time=True, with_notes=True)

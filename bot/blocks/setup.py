@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks.grid import slot_time
 from bot.escape import escape
 from bot.services.setup import SetupSummary
 
@@ -18,19 +19,17 @@ def _section(text: str) -> dict[str, Any]:
 def setup_reply(s: SetupSummary) -> tuple[str, Blocks]:
     zone = ZoneInfo(s.timezone)
 
-    def local(when: Any) -> str:
-        return "not set" if when is None else when.astimezone(zone).strftime("%a %d %b %H:%M")
-
+    times = {k: (start, end) for k, start, end, _ in s.slots}
     channels = ", ".join(f"{k}: {escape(v or 'not set')}" for k, v in s.channels.items())
     head = (f"*{escape(s.name)}* (`{escape(s.slug)}`, {escape(s.timezone)})\n"
-            f"Voting: *{s.voting}*, opens {local(s.opens)}, closes {local(s.closes)}; quota *{s.quota}* votes each\n"
+            f"{s.voting_plan} Quota *{s.quota}* votes each.\n"
             f"Channels: {channels}\nOrganisers: {escape(', '.join(s.organisers) or 'none listed')}")
     rooms = "\n".join(
         f"• `{escape(k)}` {escape(name)}: {seats} seats"
         + (f", {escape(', '.join(f))}" if f else "")
-        + (f" (closed {escape(', '.join(closed))})" if closed else "")
+        + (f" (closed {', '.join(slot_time(*times[c], zone) for c in closed if c in times)})" if closed else "")
         for k, name, seats, f, closed in s.rooms)
-    slots = "\n".join(f"• `{escape(k)}` {start.astimezone(zone):%H:%M}–{end.astimezone(zone):%H:%M} ({escape(block)})"
+    slots = "\n".join(f"• {slot_time(start, end, zone)} (`{escape(k)}`, {escape(block)})"
                       for k, start, end, block in s.slots)
     blocks = [_section(head), _section("*Rooms*\n" + rooms), _section("*Slots*\n" + slots),
               {"type": "context", "elements": [{"type": "mrkdwn", "text":

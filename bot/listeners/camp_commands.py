@@ -18,7 +18,7 @@ from bot.blocks.camp import merged_text, paper_added_text, status_text
 from bot.blocks.pitch_modal import paper_modal
 from bot.context import AppContext
 from bot.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand
-from bot.listeners.cards import post_card, refresh_card
+from bot.listeners.cards import post_card, refresh_card, refresh_event_cards
 from bot.services.errors import ServiceError
 from bot.services.organising import event_status, set_voting
 from bot.services.pitching import (
@@ -44,6 +44,7 @@ def voting_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
     if word not in ("open", "close", "closed"):
         raise ServiceError("Say `/camp voting open` or `/camp voting close`.")
     change = set_voting(ctx, req.event.id, open_=(word == "open"), actor=req.user_id)
+    refresh_event_cards(ctx, req.client, req.event.id)  # the vote button follows
     return CampReply(change.note)
 
 

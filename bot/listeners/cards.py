@@ -107,3 +107,15 @@ def _send_card(ctx: AppContext, client: WebClient, event_id: int, pitch_id: int)
         log.warning("chat.update of pitch %s failed: %s", pitch_id, exc.response.get("error"))
         return None
     return card
+
+
+def refresh_event_cards(ctx: AppContext, client: WebClient, event_id: int) -> int:
+    """Redraw every posted card of an event (voting opened or closed: the button comes or goes).
+    Each goes through refresh_card, so it coalesces with votes arriving at the same moment.
+    Returns how many cards there were to redraw."""
+    from bot.services.pitching import list_pitches
+
+    cards = [c for c in list_pitches(ctx, event_id) if c.channel and c.message_ts]
+    for card in cards:
+        refresh_card(ctx, client, event_id, card.id)
+    return len(cards)

@@ -11,7 +11,7 @@ Publish (button or `/camp publish`) numbers the draft and sends everything (publ
 organiser is told what went out. Buttons check the organiser role again: a preview forwarded
 to someone else is just text to them.
 
-Also here: `/camp pin`, `unpin`, `exclude`, `include`, `close-room`, `host-gone`; and the pitch
+Also here: `/camp pin`, `unpin`, `exclude`, `include`, `close-room`, `open-room`, `host-gone`; and the pitch
 cards' placement provider, so a card refreshed by a vote keeps its room and time.
 """
 
@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import slack_text
 from bot.blocks import preview as preview_blocks
+from bot.blocks.camp import room_change_text
 from bot.context import AppContext
 from bot.escape import escape
 from bot.listeners.camp_router import CampRequest, CampSubcommand, register_subcommand
@@ -246,15 +247,28 @@ def _include(ctx: AppContext, req: CampRequest) -> str:
     return escape(solving.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id))
 
 
-def _close_room(ctx: AppContext, req: CampRequest) -> str:
+CLOSE_ROOM_USAGE = "close-room r3 [from 13:00 | t4 t5]"
+OPEN_ROOM_USAGE = "open-room r3 [from 13:00 | t4 t5]"
+
+
+def _room_command(ctx: AppContext, req: CampRequest, *, close: bool) -> str:
+    """`/camp close-room Main hall from 13:00` / `open-room r1`: the room, then optional slots."""
     assert req.event.id is not None
-    if not req.text:
-        raise ServiceError("Usage: `/camp close-room r3` (then `/camp replan`).")
-    slots = replanning.close_room(ctx, req.event.id, req.text, actor=req.user_id)
-    return (
-        f"Closed {escape(req.text)} for {', '.join(slots) or 'no further slots'}. "
-        "Run `/camp replan` to move its sessions."
-    )
+    usage = CLOSE_ROOM_USAGE if close else OPEN_ROOM_USAGE
+    if not req.args:
+        raise ServiceError(f"Usage: `/camp {usage}` (no slots: the rest of the day), then `/camp replan`.")
+    room, slots = replanning.split_room_words(ctx, req.event.id, req.args)
+    change = (replanning.close_room if close else replanning.open_room)(ctx, req.event.id, room, slots,
+                                                                         actor=req.user_id)
+    return room_change_text(change, closed=close)
+
+
+def _close_room(ctx: AppContext, req: CampRequest) -> str:
+    return _room_command(ctx, req, close=True)
+
+
+def _open_room(ctx: AppContext, req: CampRequest) -> str:
+    return _room_command(ctx, req, close=False)
 
 
 def _host_gone(ctx: AppContext, req: CampRequest) -> str:
@@ -292,7 +306,8 @@ SUBCOMMANDS = tuple(CampSubcommand(name, help_, _escaped(fn), usage=usage) for n
     ("unpin", "let the solver place a pitch freely again", _unpin, "unpin #12"),
     ("exclude", "leave a pitch out of the next solves", _exclude, "exclude #12"),
     ("include", "take an excluded pitch back in", _include, "include #12"),
-    ("close-room", "close a room for the rest of the day", _close_room, "close-room r3"),
+    ("close-room", "close a room for the rest of the day, or from a time", _close_room, CLOSE_ROOM_USAGE),
+    ("open-room", "undo close-room: the room is free again", _open_room, OPEN_ROOM_USAGE),
     ("host-gone", "a host has left: free their remaining slots", _host_gone, "host-gone @someone"),
 ))
 

@@ -44,19 +44,22 @@ def load_event(ctx: AppContext, spec: EventFile, *, actor: str = "cli") -> Event
         db.add(event)
         db.flush()
         assert event.id is not None
-        _sync_rooms(db, event.id, spec)
+        _sync_rooms(db, event.id, spec, {s.key for s in slots})
         _sync_slots(db, event.id, slots)
         db.add(AuditLog(event_id=event.id, actor=actor, action="event.load", detail={"slug": event.slug}))
     return event
 
 
-def _sync_rooms(db: Session, event_id: int, spec: EventFile) -> None:
+def _sync_rooms(db: Session, event_id: int, spec: EventFile, slot_keys: set[str]) -> None:
     existing = {r.key: r for r in db.exec(select(Room).where(Room.event_id == event_id))}
     for pos, r in enumerate(spec.rooms):
         row = existing.pop(r.id, None) or Room(event_id=event_id, key=r.id, name=r.name, capacity=r.capacity)
-        row.name, row.capacity, row.features, row.closed_slots, row.position = (
-            r.name, r.capacity, list(r.features), list(r.closed), pos,
-        )
+        # The organisers' own closures (`/camp close-room`) outlive a reload of the file; a slot the
+        # file no longer has is dropped from them. `organiser_closures` lists what stayed.
+        kept = [k for k in row.organiser_closed if k in slot_keys]
+        row.name, row.capacity, row.features, row.position = r.name, r.capacity, list(r.features), pos
+        row.closed_slots = [*r.closed, *(k for k in kept if k not in r.closed)]
+        row.organiser_closed = kept
         db.add(row)
     for gone in existing.values():
         if db.exec(select(Placement).where(Placement.room_id == gone.id)).first():

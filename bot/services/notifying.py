@@ -57,7 +57,7 @@ from sqlmodel import col, select
 from bot.blocks import reminders as blocks
 from bot.context import AppContext
 from bot.services.grid_queries import GridEntry, ResolvedGrid, published_grid
-from bot.services.voting import voting_is_open
+from bot.services.voting import CLOSED, voting_is_open, voting_state
 from bot.slack_client import make_web_client, token_for_event
 from bot.store.db import session_scope
 from bot.store.tables import Event, Person, SentNotification, Vote
@@ -70,6 +70,8 @@ ITEM_CLAIM_TIMEOUT = timedelta(seconds=90)  # an item's claim is refreshed after
 MAX_ATTEMPTS = 8
 VOTING_NUDGE_MINUTES = 10
 CLOSING_WINDOW = timedelta(hours=12)
+VOTING_END_WINDOW = timedelta(hours=2)  # "voting has closed" is news for a while, then the grid is
+VOTING_OPEN_WINDOW = timedelta(hours=12)  # an opening with no closing time: worth announcing this long
 EARLY_TOLERANCE = timedelta(seconds=5)  # a job may fire a moment early on a skewed clock
 
 # -------------------------------------------------------------------------------- pacing
@@ -306,7 +308,7 @@ class Item:
     """One scheduled piece of work: due at `due`, worth doing until `until`."""
 
     event_id: int
-    what: str  # grid | voting | remind | closing
+    what: str  # grid | voting | voting-open | voting-end | remind | closing
     ref: str  # the slot key for "remind"; a stamp of the due time or "end" for the others
     due: datetime
     until: datetime
@@ -341,9 +343,15 @@ def plan_items(ctx: AppContext, event_id: int) -> list[Item]:
     if event.grid_post_at:
         until = max(last_end or event.grid_post_at, event.grid_post_at + timedelta(hours=1))
         items.append(Item(event_id, "grid", _stamp(event.grid_post_at), event.grid_post_at, until))
-    if event.voting_closes_at:
-        due = event.voting_closes_at - timedelta(minutes=VOTING_NUDGE_MINUTES)
-        items.append(Item(event_id, "voting", _stamp(event.voting_closes_at), due, event.voting_closes_at))
+    opens, closes = event.voting_opens_at, event.voting_closes_at
+    if closes:
+        due = closes - timedelta(minutes=VOTING_NUDGE_MINUTES)
+        items.append(Item(event_id, "voting", _stamp(closes), due, closes))
+    if event.voting_status != CLOSED:  # an organiser's close wins over the window: nothing to announce
+        if opens and (closes is None or opens < closes):
+            items.append(Item(event_id, "voting-open", _stamp(opens), opens, closes or opens + VOTING_OPEN_WINDOW))
+        if closes:
+            items.append(Item(event_id, "voting-end", _stamp(closes), closes, closes + VOTING_END_WINDOW))
     lead = reminder_lead(ctx)
     if grid and grid.entries and lead > timedelta(0):  # reminder_minutes = 0 switches reminders off
         starts = {e.slot_keys[0] for e in grid.entries}
@@ -470,6 +478,29 @@ def _run_voting(ctx: AppContext, sender: Sender, item: Item, report: ItemReport)
                                                      timezone=event.timezone, minutes_left=minutes))
 
 
+def _run_voting_window(ctx: AppContext, sender: Sender, item: Item, report: ItemReport) -> None:
+    """The event file's window opened or closed voting by itself: say so in the pitches channel
+    and redraw every card (the button comes or goes, the note says when voting opens or that it
+    closed). An organiser's `/camp voting open|close` since then wins: nothing is announced."""
+    event = _load_event(ctx, item.event_id)
+    opening = item.what == "voting-open"
+    state = voting_state(event, ctx.now())
+    if state.open != opening:
+        log.info("voting %s for %s skipped: voting is %s now", item.what, event.slug, state.phase)
+        return
+    channel = event.pitches_channel or event.announce_channel
+    if channel:
+        name, tz, closes = event.name, event.timezone, event.voting_closes_at
+        message = (partial(blocks.voting_opened_post, event_name=name, closes_at=closes, timezone=tz,
+                           quota=event.vote_quota) if opening
+                   else partial(blocks.voting_ended_post, event_name=name, closed_at=closes or ctx.now(), timezone=tz))
+        _send(ctx, sender, item, report, key=f"{item.what}:{item.event_id}:{item.ref}", kind=item.what,
+              channel=channel, message=message)
+    from bot.listeners.cards import refresh_event_cards  # the one card update path, shared with votes
+
+    refresh_event_cards(ctx, sender.client, item.event_id)
+
+
 @dataclass
 class _Recipient:
     user: str
@@ -560,8 +591,10 @@ def _run_closing(ctx: AppContext, sender: Sender, item: Item, report: ItemReport
 
 
 _RUNNERS: dict[str, Callable[[AppContext, Sender, Item, ItemReport], None]] = {
-    "grid": _run_grid, "voting": _run_voting, "remind": _run_remind, "closing": _run_closing,
+    "grid": _run_grid, "voting": _run_voting, "voting-open": _run_voting_window, "voting-end": _run_voting_window,
+    "remind": _run_remind, "closing": _run_closing,
 }
+ITEM_KINDS = tuple(_RUNNERS)  # the first word of every job id (bot.jobs, bot.installations)
 
 
 def find_item(ctx: AppContext, event_id: int, what: str, ref: str | None = None) -> Item | None:

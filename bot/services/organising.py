@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from bot.context import AppContext
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.voting import voting_is_open
+from bot.services.voting import CLOSED, OPEN, voting_is_open, voting_plan
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, GridVersion, Pitch, Vote
 
@@ -91,7 +91,7 @@ def set_voting(ctx: AppContext, event_id: int, *, open_: bool, actor: str) -> Vo
             raise NotFound("The event is gone; load it again with campbot event load.")
         notes = []
         if open_:
-            event.voting_status = "open"
+            event.voting_status = OPEN
             if event.voting_opens_at and now < event.voting_opens_at:
                 event.voting_opens_at = now
                 notes.append("the opening time was moved to now")
@@ -99,7 +99,7 @@ def set_voting(ctx: AppContext, event_id: int, *, open_: bool, actor: str) -> Vo
                 event.voting_closes_at = None
                 notes.append("the closing time had passed, so voting now stays open until you close it")
         else:
-            event.voting_status = "closed"
+            event.voting_status = CLOSED
         db.add(event)
         db.add(
             AuditLog(
@@ -119,6 +119,7 @@ class EventStatus:
     name: str
     voting_open: bool
     voting_status: str
+    voting_plan: str  # when voting opens and closes, in a sentence
     opens_at: datetime | None
     closes_at: datetime | None
     timezone: str
@@ -160,6 +161,7 @@ def event_status(ctx: AppContext, event_id: int) -> EventStatus:
             name=event.name,
             voting_open=voting_is_open(event, ctx.now()),
             voting_status=event.voting_status,
+            voting_plan=voting_plan(event, ctx.now()),
             opens_at=event.voting_opens_at,
             closes_at=event.voting_closes_at,
             timezone=event.timezone,

@@ -24,6 +24,7 @@ from bot.event_file import FEATURES
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from bot.services.people import person_by_name, person_for_slack_user
 from bot.services.text_checks import text_problem
+from bot.services.voting import VotingState, voting_state
 from bot.store.db import read_scope, session_scope
 from bot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Slot, Vote
 
@@ -81,6 +82,7 @@ class PitchCard:
     paper_votes: int
     channel: str | None
     message_ts: str | None
+    voting: VotingState | None = None  # None: not known here (the card then shows the vote button)
 
     @property
     def interest(self) -> int:
@@ -234,8 +236,10 @@ def _set_hosts(db: Session, pitch_id: int, person_ids: Iterable[int]) -> None:
         db.add(PitchHost(pitch_id=pitch_id, person_id=pid))
 
 
-def _card(db: Session, pitch: Pitch) -> PitchCard:
+def _card(db: Session, pitch: Pitch, now: datetime) -> PitchCard:
+    """The card as it stands at `now`: counts, hosts, and whether voting is open (the button)."""
     assert pitch.id is not None
+    event = db.get(Event, pitch.event_id)
     hosts = db.exec(
         select(Person)
         .join(PitchHost, PitchHost.person_id == Person.id)  # type: ignore[arg-type]
@@ -261,6 +265,7 @@ def _card(db: Session, pitch: Pitch) -> PitchCard:
         paper_votes=pitch.paper_votes,
         channel=pitch.channel,
         message_ts=pitch.message_ts,
+        voting=voting_state(event, now) if event is not None else None,
     )
 
 
@@ -315,7 +320,7 @@ def _insert_pitch(
     _set_hosts(db, pitch.id, [p.id for p in [owner, *cohosts] if p.id is not None])
     db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.create", detail={"pitch": pitch.id}))
     db.flush()
-    return _card(db, pitch)
+    return _card(db, pitch, ctx.now())
 
 
 def create_pitch(
@@ -359,7 +364,7 @@ def submit_pitch(
             owner = person_for_slack_user(db, event_id, user_id, display_name)
             repeat = _by_submission_key(db, submission_key)
             if repeat is not None:
-                return Submitted(_card(db, repeat), created=False)
+                return Submitted(_card(db, repeat, ctx.now()), created=False)
             _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
             return Submitted(_insert_pitch(db, ctx, event_id, user_id, owner, data, submission_key), created=True)
     except IntegrityError:
@@ -369,7 +374,7 @@ def submit_pitch(
             twin = _by_submission_key(db, submission_key)
             if twin is None:
                 raise
-            return Submitted(_card(db, twin), created=False)
+            return Submitted(_card(db, twin, ctx.now()), created=False)
 
 
 def pitch_for_edit(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) -> tuple[PitchCard, PitchInput]:
@@ -379,7 +384,7 @@ def pitch_for_edit(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) 
         _host_person(db, event_id, pitch, user_id)
         if pitch.status != "active":
             raise ServiceError("That pitch was withdrawn or merged, so it can no longer be changed.")
-        card = _card(db, pitch)
+        card = _card(db, pitch, ctx.now())
         return card, PitchInput(
             title=pitch.title,
             description=pitch.description,
@@ -413,7 +418,7 @@ def edit_pitch(ctx: AppContext, event_id: int, pitch_id: int, user_id: str, data
         _set_hosts(db, pitch_id, [editor.id, *(p.id for p in cohosts), *paper])  # type: ignore[list-item]
         db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.edit", detail={"pitch": pitch_id}))
         db.flush()
-        return _card(db, pitch)
+        return _card(db, pitch, ctx.now())
 
 
 def withdraw_pitch(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) -> PitchCard:
@@ -427,7 +432,7 @@ def withdraw_pitch(ctx: AppContext, event_id: int, pitch_id: int, user_id: str) 
             db.add(pitch)
             db.add(AuditLog(event_id=event_id, actor=user_id, action="pitch.withdraw", detail={"pitch": pitch_id}))
             db.flush()
-        return _card(db, pitch)
+        return _card(db, pitch, ctx.now())
 
 
 def merge_pitches(ctx: AppContext, event_id: int, source_id: int, target_id: int, *, actor: str) -> MergeResult:
@@ -477,7 +482,9 @@ def merge_pitches(ctx: AppContext, event_id: int, source_id: int, target_id: int
             )
         )
         db.flush()
-        return MergeResult(source=_card(db, source), target=_card(db, target), moved=moved, duplicates=duplicates)
+        now = ctx.now()
+        return MergeResult(source=_card(db, source, now), target=_card(db, target, now), moved=moved,
+                           duplicates=duplicates)
 
 
 def add_paper_pitch(
@@ -500,7 +507,7 @@ def add_paper_pitch(
     with session_scope(ctx.engine) as db:
         repeat = _by_submission_key(db, submission_key)
         if repeat is not None:
-            return _card(db, repeat)
+            return _card(db, repeat, ctx.now())
         hosts = [person_by_name(db, event_id, n) for n in names]
         now = ctx.now()
         pitch = Pitch(
@@ -519,7 +526,7 @@ def add_paper_pitch(
         _set_hosts(db, pitch.id, [h.id for h in hosts if h.id is not None])
         db.add(AuditLog(event_id=event_id, actor=actor, action="pitch.paper", detail={"pitch": pitch.id}))
         db.flush()
-        return _card(db, pitch)
+        return _card(db, pitch, ctx.now())
 
 
 def set_paper_votes(ctx: AppContext, event_id: int, pitch_id: int, paper_votes: int, *, actor: str) -> PitchCard:
@@ -538,12 +545,12 @@ def set_paper_votes(ctx: AppContext, event_id: int, pitch_id: int, paper_votes: 
             )
         )
         db.flush()
-        return _card(db, pitch)
+        return _card(db, pitch, ctx.now())
 
 
 def get_pitch_card(ctx: AppContext, event_id: int, pitch_id: int) -> PitchCard:
     with session_scope(ctx.engine) as db:
-        return _card(db, _pitch(db, event_id, pitch_id))
+        return _card(db, _pitch(db, event_id, pitch_id), ctx.now())
 
 
 def list_pitches(ctx: AppContext, event_id: int, *, statuses: Iterable[str] | None = ("active",)) -> list[PitchCard]:
@@ -552,7 +559,7 @@ def list_pitches(ctx: AppContext, event_id: int, *, statuses: Iterable[str] | No
         query = select(Pitch).where(Pitch.event_id == event_id)
         if statuses is not None:
             query = query.where(Pitch.status.in_(list(statuses)))  # type: ignore[attr-defined]
-        return [_card(db, p) for p in db.exec(query.order_by(Pitch.id))]  # type: ignore[arg-type]
+        return [_card(db, p, ctx.now()) for p in db.exec(query.order_by(Pitch.id))]  # type: ignore[arg-type]
 
 
 def set_card_message(ctx: AppContext, pitch_id: int, channel: str, ts: str) -> None:

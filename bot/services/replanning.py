@@ -10,18 +10,21 @@ already under way stays in the record as it ran.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from bot.context import AppContext
 from bot.services.errors import NotFound, ServiceError
 from bot.services.problem_builder import frozen_slot_keys
-from bot.services.solving import SolveNotifier, start_solve
+from bot.services.solving import SolveNotifier, find_room, find_slot, start_solve
 from bot.slack_text import PersonRef
 from bot.store.db import session_scope
-from bot.store.tables import AuditLog, Person, Pitch, PitchHost, Room, Slot
+from bot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Room, Slot
 
 
 def remaining_slot_keys(ctx: AppContext, event_id: int, at: datetime | None = None) -> list[str]:
@@ -32,24 +35,120 @@ def remaining_slot_keys(ctx: AppContext, event_id: int, at: datetime | None = No
     return [s.key for s in slots if s.key not in frozen]
 
 
-def close_room(ctx: AppContext, event_id: int, room: str, *, at: datetime | None = None,
-               actor: str = "") -> list[str]:
-    """Close a room (by key or name) for every remaining slot; returns the slot keys closed."""
-    remaining = remaining_slot_keys(ctx, event_id, at)
+@dataclass(frozen=True)
+class RoomChange:
+    """What `/camp close-room` or `open-room` did: slots as rows, so replies can say their times."""
+
+    room_key: str
+    room_name: str
+    timezone: str
+    changed: list[Slot]  # slots closed (or opened) now
+    started: list[Slot] = field(default_factory=list)  # asked for, but under way: left as they ran
+    in_file: list[Slot] = field(default_factory=list)  # open-room: closed by the event file, so still closed
+
+
+def split_room_words(ctx: AppContext, event_id: int, words: Sequence[str]) -> tuple[str, list[str]]:
+    """"Main hall from 13:00" -> ("Main hall", ["from", "13:00"]): the longest leading words that
+    name a room (key or name), then the slot words. An unknown room is refused with the list."""
     with session_scope(ctx.engine) as db:
-        rooms = list(db.exec(select(Room).where(Room.event_id == event_id)))
-        found = [r for r in rooms if r.key == room] or [r for r in rooms if r.name.lower() == room.strip().lower()]
-        if not found:
-            raise NotFound(f"No room '{room}'. Rooms: " + ", ".join(f"{r.key} ({r.name})" for r in rooms))
-        row = found[0]
-        if not remaining:
-            raise ServiceError("Every slot has started or is about to, so there is nothing left to close.")
-        added = [k for k in remaining if k not in row.closed_slots]
-        row.closed_slots = [*row.closed_slots, *added]
+        for cut in range(len(words), 0, -1):
+            room = find_room(db, event_id, " ".join(words[:cut]))
+            if room is not None:
+                return room.key, list(words[cut:])
+        rooms = list(db.exec(select(Room).where(Room.event_id == event_id).order_by(col(Room.position))))
+    said = " ".join(words)
+    raise NotFound(f"No room '{said}'. Rooms: " + ", ".join(f"{r.key} ({r.name})" for r in rooms))
+
+
+def _chosen_slots(db: Any, event: Event, words: Sequence[str]) -> list[Slot]:
+    """The slots the words name, in time order: none = every slot; "from 13:00" (or "from t3") =
+    that slot and every later one; otherwise slot keys or start times ("t4", "14:00")."""
+    slots = list(db.exec(select(Slot).where(Slot.event_id == event.id).order_by(col(Slot.start))))
+    words = [w for w in words if w.lower() not in ("and", ",")]
+    if not words:
+        return slots
+    if words[0].lower() in ("from", "after"):
+        if len(words) != 2:
+            raise ServiceError("Say one slot after `from`: a start time like 13:00, or a slot key like t3.")
+        first = _one_slot(db, event, words[1])
+        return [s for s in slots if s.start >= first.start]
+    chosen = {_one_slot(db, event, w.strip(",")).key for w in words}
+    return [s for s in slots if s.key in chosen]
+
+
+def _one_slot(db: Any, event: Event, word: str) -> Slot:
+    assert event.id is not None
+    slot = find_slot(db, event.id, word, event.timezone)
+    if slot is None:
+        tz = ZoneInfo(event.timezone)
+        starts = ", ".join(s.start.astimezone(tz).strftime("%H:%M")
+                           for s in db.exec(select(Slot).where(Slot.event_id == event.id).order_by(col(Slot.start))))
+        raise ServiceError(f"'{word}' is not a slot of this camp; use a start time ({starts}) or a slot key.")
+    return slot
+
+
+def close_room(ctx: AppContext, event_id: int, room: str, slots: Sequence[str] = (), *,
+               at: datetime | None = None, actor: str = "") -> RoomChange:
+    """Close a room (key or name) for the slots the words name (default: the rest of the day;
+    "from 13:00": after lunch). Slots already under way stay as they ran. The closure is the
+    organisers': it is kept when the event file is loaded again, and `open_room` undoes it."""
+    remaining = set(remaining_slot_keys(ctx, event_id, at))
+    with session_scope(ctx.engine) as db:
+        event, row = _event_and_room(db, event_id, room)
+        chosen = _chosen_slots(db, event, slots)
+        started = [s for s in chosen if s.key not in remaining] if slots else []
+        wanted = [s for s in chosen if s.key in remaining]
+        if not wanted:
+            raise ServiceError("Every slot asked for has started or is about to, so there is nothing left to close.")
+        added = [s for s in wanted if s.key not in row.closed_slots]
+        row.closed_slots = [*row.closed_slots, *(s.key for s in added)]
+        row.organiser_closed = [*row.organiser_closed, *(s.key for s in wanted if s.key not in row.organiser_closed)]
         db.add(row)
         db.add(AuditLog(event_id=event_id, actor=actor, action="room.close",
-                        detail={"room": row.key, "slots": added}))
-    return added
+                        detail={"room": row.key, "slots": [s.key for s in added]}))
+        return RoomChange(row.key, row.name, event.timezone, added, started=started)
+
+
+def open_room(ctx: AppContext, event_id: int, room: str, slots: Sequence[str] = (), *,
+              at: datetime | None = None, actor: str = "") -> RoomChange:
+    """Undo `close_room` for the slots the words name (default: all of them). A slot that the
+    event file closes stays closed (change the file); slots under way stay as they ran."""
+    remaining = set(remaining_slot_keys(ctx, event_id, at))
+    with session_scope(ctx.engine) as db:
+        event, row = _event_and_room(db, event_id, room)
+        chosen = [s for s in _chosen_slots(db, event, slots) if s.key in row.closed_slots]
+        in_file = [s for s in chosen if s.key not in row.organiser_closed]
+        started = [s for s in chosen if s.key in row.organiser_closed and s.key not in remaining] if slots else []
+        opened = [s for s in chosen if s.key in row.organiser_closed and s.key in remaining]
+        keys = {s.key for s in opened}
+        row.closed_slots = [k for k in row.closed_slots if k not in keys]
+        row.organiser_closed = [k for k in row.organiser_closed if k not in keys]
+        db.add(row)
+        db.add(AuditLog(event_id=event_id, actor=actor, action="room.open",
+                        detail={"room": row.key, "slots": sorted(keys)}))
+        return RoomChange(row.key, row.name, event.timezone, opened, started=started, in_file=in_file)
+
+
+def organiser_closures(ctx: AppContext, event_id: int) -> list[RoomChange]:
+    """Rooms with slots closed by an organiser (kept across loads of the file), slots as rows."""
+    with session_scope(ctx.engine) as db:
+        event = db.get(Event, event_id)
+        assert event is not None
+        slots = list(db.exec(select(Slot).where(Slot.event_id == event_id).order_by(col(Slot.start))))
+        rooms = db.exec(select(Room).where(Room.event_id == event_id).order_by(col(Room.position)))
+        return [RoomChange(r.key, r.name, event.timezone, [s for s in slots if s.key in r.organiser_closed])
+                for r in rooms if r.organiser_closed]
+
+
+def _event_and_room(db: Any, event_id: int, room: str) -> tuple[Event, Room]:
+    event = db.get(Event, event_id)
+    if event is None:
+        raise NotFound("The event is gone; load it again with campbot event load.")
+    row = find_room(db, event_id, room.strip())
+    if row is None:
+        rooms = list(db.exec(select(Room).where(Room.event_id == event_id).order_by(col(Room.position))))
+        raise NotFound(f"No room '{room}'. Rooms: " + ", ".join(f"{r.key} ({r.name})" for r in rooms))
+    return event, row
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.context import AppContext
 from bot.escape import escape
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import person_for_slack_user
+from bot.services.voting import voting_plan
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Event, Room, Slot
 
@@ -28,6 +29,7 @@ class SetupSummary:
     timezone: str
     quota: int
     voting: str
+    voting_plan: str  # when voting opens and closes, in a sentence (bot.services.voting.voting_plan)
     opens: datetime | None
     closes: datetime | None
     channels: dict[str, str | None]
@@ -45,7 +47,8 @@ def setup_summary(ctx: AppContext, event_id: int) -> SetupSummary:
         slots = db.exec(select(Slot).where(Slot.event_id == event_id).order_by(col(Slot.position))).all()
     return SetupSummary(
         name=event.name, slug=event.slug, timezone=event.timezone, quota=event.vote_quota,
-        voting=event.voting_status, opens=event.voting_opens_at, closes=event.voting_closes_at,
+        voting=event.voting_status, voting_plan=voting_plan(event, ctx.now()),
+        opens=event.voting_opens_at, closes=event.voting_closes_at,
         channels={"pitches": event.pitches_channel, "announce": event.announce_channel,
                   "organisers": event.organisers_channel},
         rooms=[(r.key, r.name, r.capacity, list(r.features), list(r.closed_slots)) for r in rooms],

@@ -451,13 +451,13 @@ def find_pitch(db: Any, event_id: int, ref: str) -> Pitch:
     raise ServiceError(f"'{text}' matches {len(found)} pitches ({names}); use the number.")
 
 
-def _find_room(db: Any, event_id: int, ref: str) -> Room | None:
+def find_room(db: Any, event_id: int, ref: str) -> Room | None:
     rooms = list(db.exec(select(Room).where(Room.event_id == event_id)))
     return next((r for r in rooms if r.key == ref), None) or next(
         (r for r in rooms if r.name.lower() == ref.lower()), None)
 
 
-def _find_slot(db: Any, event_id: int, ref: str, timezone: str) -> Slot | None:
+def find_slot(db: Any, event_id: int, ref: str, timezone: str) -> Slot | None:
     slots = list(db.exec(select(Slot).where(Slot.event_id == event_id)))
     tz = ZoneInfo(timezone)
     return next((s for s in slots if s.key == ref), None) or next(
@@ -476,8 +476,8 @@ def pin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, places: list[str],
         room: Room | None = None
         slot: Slot | None = None
         for word in places:
-            r = _find_room(db, event_id, word)
-            s = None if r is not None else _find_slot(db, event_id, word, event.timezone)
+            r = find_room(db, event_id, word)
+            s = None if r is not None else find_slot(db, event_id, word, event.timezone)
             if r is None and s is None:
                 raise ServiceError(f"'{word}' is neither a room nor a slot. Rooms are keys like r3 or names; "
                                    "slots are keys like t2 or a start time like 11:00.")

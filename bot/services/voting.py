@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.blocks.reminders import day_name, hhmm
 from bot.context import AppContext
 from bot.services.errors import NotFound, ServiceError
 from bot.services.people import person_for_slack_user
@@ -40,13 +41,69 @@ class VoteResult:
     quota: int
 
 
+WINDOW = "window"  # the default: voting follows the event file's opens/closes by itself
+OPEN = "open"  # an organiser opened it (`/camp voting open`): open until the closing time, if any
+CLOSED = "closed"  # an organiser closed it: closed, whatever the window says, until opened again
+
+
 def voting_is_open(event: Event, now: datetime) -> bool:
-    """Open when an organiser opened it, and within the window where one is set."""
-    if event.voting_status != "open":
+    """Whether votes are taken now.
+
+    With the file's window (`window`), voting opens at `opens` and closes at `closes` by itself
+    (a window with only `closes` is open until then; no window at all waits for an organiser).
+    An organiser's `open` keeps the closing time; an organiser's `close` wins over the window."""
+    opens, closes = event.voting_opens_at, event.voting_closes_at
+    if event.voting_status == CLOSED:
         return False
-    if event.voting_opens_at and now < event.voting_opens_at:
+    if event.voting_status != OPEN and opens is None and closes is None:
         return False
-    return not (event.voting_closes_at and now >= event.voting_closes_at)
+    if opens and now < opens:
+        return False
+    return not (closes and now >= closes)
+
+
+@dataclass(frozen=True)
+class VotingState:
+    """What a pitch card says about voting: open, or why not and until when.
+
+    phase: open | opens (at `opens_at`) | ended (the closing time passed) | closed (an
+    organiser closed it) | waiting (no window: an organiser opens it)."""
+
+    phase: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    timezone: str = "UTC"  # the event's: times are said in it
+
+    @property
+    def open(self) -> bool:
+        return self.phase == "open"
+
+
+def voting_state(event: Event, now: datetime) -> VotingState:
+    opens, closes = event.voting_opens_at, event.voting_closes_at
+    if voting_is_open(event, now):
+        phase = "open"
+    elif closes and now >= closes:
+        phase = "ended"
+    elif event.voting_status == CLOSED:
+        phase = "closed"
+    elif opens and now < opens:
+        phase = "opens"
+    else:
+        phase = "waiting"
+    return VotingState(phase, opens, closes, event.timezone)
+
+
+def voting_closed_words(state: VotingState) -> str:
+    """Why a vote is not taken now, in words: "Voting opens Friday 19 June at 09:00"."""
+    timezone = state.timezone
+    if state.phase == "opens" and state.opens_at is not None:
+        return f"Voting opens {day_name(state.opens_at, timezone)} at {hhmm(state.opens_at, timezone)}"
+    if state.phase == "ended" and state.closes_at is not None:
+        return f"Voting closed at {hhmm(state.closes_at, timezone)}"
+    if state.phase == "closed":
+        return "The organisers have closed voting for now"
+    return "Voting has not opened yet"
 
 
 def _lock_person(db: Session, person: Person) -> None:
@@ -87,8 +144,9 @@ def _toggle(ctx: AppContext, event_id: int, user_id: str, pitch_id: int, want: b
         pitch = db.get(Pitch, pitch_id)
         if event is None or pitch is None or pitch.event_id != event_id:
             raise NotFound("That pitch no longer exists.")
-        if not voting_is_open(event, ctx.now()):
-            raise VotingClosed("Voting is closed right now, so your vote was not changed.")
+        state = voting_state(event, ctx.now())
+        if not state.open:
+            raise VotingClosed(voting_closed_words(state) + ", so your vote was not changed.")
         person = person_for_slack_user(db, event_id, user_id)
         assert person.id is not None
         _lock_person(db, person)
@@ -117,3 +175,27 @@ def _toggle(ctx: AppContext, event_id: int, user_id: str, pitch_id: int, want: b
             used=votes_used(db, event_id, person.id),
             quota=event.vote_quota,
         )
+
+
+def _at(moment: datetime, timezone: str) -> str:
+    return f"{day_name(moment, timezone)} at {hhmm(moment, timezone)}"
+
+
+def voting_plan(event: Event, now: datetime) -> str:
+    """When voting opens and closes, in one sentence for the organiser: what `campbot event
+    load`, `/camp setup` and `/camp status` say, so nobody has to guess whether `opens:` in the
+    file opens voting by itself (it does) or whether an earlier `/camp voting close` still holds."""
+    tz, opens, closes = event.timezone, event.voting_opens_at, event.voting_closes_at
+    state = voting_state(event, now)
+    until = f"closes by itself {_at(closes, tz)}" if closes else "stays open until `/camp voting close`"
+    if state.phase == "closed":
+        return ("Voting is closed: an organiser closed it with `/camp voting close`, and it stays closed "
+                "whatever the file's window says, until `/camp voting open`.")
+    if state.phase == "ended" and closes is not None:
+        return f"Voting closed {_at(closes, tz)}; `/camp voting open` reopens it."
+    if state.phase == "opens" and opens is not None:
+        return f"Voting opens by itself {_at(opens, tz)} and {until}."
+    if state.phase == "waiting":
+        return ("The event file sets no voting window (`voting: opens/closes`), so voting stays closed until "
+                "an organiser says `/camp voting open`.")
+    return f"Voting is open now and {until}."

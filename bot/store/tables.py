@@ -31,7 +31,8 @@ class Event(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(default="Europe/London", max_length=64)
     vote_quota: int = 10
-    voting_status: str = Field(default="closed", max_length=16)  # closed | open
+    # window (follow voting_opens_at/closes_at by itself) | open | closed (an organiser said so)
+    voting_status: str = Field(default="window", max_length=16)
     voting_opens_at: datetime | None = _when(default=None)
     voting_closes_at: datetime | None = _when(default=None)
     pitches_channel: str | None = Field(default=None, max_length=64)
@@ -53,7 +54,9 @@ class Room(SQLModel, table=True):
     name: str = Field(max_length=100)
     capacity: int
     features: list[str] = _json()
-    closed_slots: list[str] = _json()  # slot keys in which the room is not available
+    closed_slots: list[str] = _json()  # slot keys in which the room is not available (file's + organisers')
+    # the part of closed_slots an organiser closed (`/camp close-room`): kept when the file is loaded again
+    organiser_closed: list[str] = _json()
     position: int = 0
 
 

@@ -65,7 +65,8 @@ def test_cli_solve_publish_replan(ctx: AppContext, event: Event, camp: list[int]
     in_r1 = [e.pitch_id for e in grid.entries if e.room_key == "r1" and e.slot_keys[0] in ("t3", "t4", "t5")]
     code, out = _run("replan", "--event", "lgc26", "--close-room", "r1", "--at", "12:00", "--seconds", "1")
     assert code == 0, out
-    assert "closed r1 for t3, t4, t5" in out and "Moves: " in out and "frozen slots: 10:00–10:45, 11:00–11:45" in out
+    assert "Closed Main hall (r1) at 13:00–13:45, 14:00–14:45, 15:00–15:45." in out
+    assert "Moves: " in out and "frozen slots: 10:00–10:45, 11:00–11:45" in out
     with session_scope(ctx.engine) as db:
         room = db.exec(select(Room).where(Room.event_id == event.id, Room.key == "r1")).one()
         assert room.closed_slots == ["t3", "t4", "t5"]

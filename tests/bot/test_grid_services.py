@@ -426,8 +426,9 @@ def test_close_room_and_host_gone_touch_only_the_remaining_slots(sctx: AppContex
     p1 = add_pitch(sctx, event, "Hosted by Sam", "USAM", unavailable_slots=["t5"])
     add_pitch(sctx, event, "Someone else", "UOTHER")
     assert remaining_slot_keys(sctx, event.id, at("12:55")) == ["t4", "t5"]
-    assert close_room(sctx, event.id, "r3", at=at("12:00")) == ["t3", "t4", "t5"]
-    assert close_room(sctx, event.id, "Committee room A", at=at("10:00")) == ["t2"]  # t1 frozen, t3-t5 done
+    assert [s.key for s in close_room(sctx, event.id, "r3", at=at("12:00")).changed] == ["t3", "t4", "t5"]
+    # t1 frozen, t3-t5 done
+    assert [s.key for s in close_room(sctx, event.id, "Committee room A", at=at("10:00")).changed] == ["t2"]
     assert host_gone(sctx, event.id, PersonRef("USAM", "sam"), at=at("12:00")).titles == ["Hosted by Sam"]
     with session_scope(sctx.engine) as db:
         room = db.exec(select(Room).where(Room.event_id == event.id, Room.key == "r3")).one()

@@ -146,7 +146,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     assert pinned in victims
     assert "no longer pinned" in _ask(slack, fake_slack, f"unpin #{pinned}")
     closed = _ask(slack, fake_slack, "close-room r3")
-    assert "t3, t4, t5" in closed
+    assert "13:00–13:45, 14:00–14:45, 15:00–15:45" in closed and "t3" not in closed
     fake_slack.reset()
 
     assert "Re-planning" in _ask(slack, fake_slack, "replan 2")

@@ -24,8 +24,8 @@ def test_setup_shows_and_changes_settings(slack: SlackSender, fake_slack: FakeSl
     slack.command("/camp", "setup", user_id=ORG)
     fake_slack.wait_for("response_url", 1)
     shown = _blocks_text(fake_slack)
-    assert "LocalGovCamp 2026" in shown and "`r1` Main hall: 80 seats" in shown and "`t3` 13:00–13:45" in shown
-    assert "quota *10*" in shown
+    assert "LocalGovCamp 2026" in shown and "`r1` Main hall: 80 seats" in shown and "13:00–13:45 (`t3`, pm)" in shown
+    assert "Quota *10*" in shown and "Voting is open now and closes by itself Saturday 20 June at 09:45" in shown
 
     slack.command("/camp", "setup quota 12", user_id=ORG)
     fake_slack.wait_for("response_url", 2)

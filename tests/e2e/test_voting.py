@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import select
 
 from bot.store.db import session_scope
@@ -60,20 +62,21 @@ def test_quota_holds(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, 
 def test_closed_window(
     slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event, clock: CampClock
 ) -> None:
+    clock.set(datetime(2026, 6, 19, 7, 0, tzinfo=UTC))  # the file's window opens at 09:00 BST that day
     pid, message = pitch(slack, fake_slack, bot)
-    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)  # never opened
+    slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)  # not open yet
     fake_slack.wait_for("response_url", 1)
-    assert "Voting is closed" in replies(fake_slack)[-1]
-    slack.command("/camp", "voting open", user_id="U0ORGANISE1")
+    assert "Voting opens Friday 19 June at 09:00, so your vote was not changed" in replies(fake_slack)[-1]
+    slack.command("/camp", "voting open", user_id="U0ORGANISE1")  # opened early by an organiser
     fake_slack.wait_for("response_url", 2)
     slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
     fake_slack.wait_for("response_url", 3)
     assert _votes(bot, pid) == 1
-    clock.advance(hours=3)  # past the event file's 09:45 close
+    clock.set(datetime(2026, 6, 20, 11, 0, tzinfo=UTC))  # past the event file's 09:45 close
     slack.click("vote_toggle", str(pid), user_id="U0FAN1", message=message)
     fake_slack.wait_for("response_url", 4)
     bot.settle()
-    assert "Voting is closed" in replies(fake_slack)[-1]
+    assert "Voting closed at 09:45" in replies(fake_slack)[-1]
     assert _votes(bot, pid) == 1
 
 

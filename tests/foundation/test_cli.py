@@ -31,6 +31,8 @@ def test_load_import_and_refuse_a_bad_file(database_url: str, tmp_path: Path) ->
     loaded = campbot("event", "load", str(EXAMPLE_EVENT), db=database_url)
     assert loaded.returncode == 0, loaded.stderr
     assert "lgc26" in loaded.stdout and "7 rooms, 5 slots" in loaded.stdout
+    # the window has passed (the example camp was in June 2026): said plainly, with the way back
+    assert "Voting closed Saturday 20 June at 09:45; /camp voting open reopens it." in loaded.stdout
 
     imported = campbot("import", str(PITCHES), db=database_url)
     assert imported.returncode == 0, imported.stderr

@@ -40,12 +40,15 @@ def test_jobs_land_in_the_store_at_slot_start_minus_ten_minutes(jctx: AppContext
     assert {k: v[0] for k, v in table.items()} == {
         f"grid:{eid}": utc(8, 55),  # grid_post_at 09:55 BST
         f"voting:{eid}": utc(8, 35),  # voting closes 09:45 BST
+        f"voting-open:{eid}": datetime(2026, 6, 19, 8, 0, tzinfo=UTC),  # the file's window opens voting
+        f"voting-end:{eid}": utc(8, 45),  # ...and closes it, by itself
         f"remind:{eid}:t3": utc(11, 50),  # t3 13:00 BST
         f"remind:{eid}:t4": utc(12, 50),  # t4 14:00 BST
         f"closing:{eid}": utc(14, 45),  # C is a double: t4+t5, ends 15:45 BST
     }
     assert table[f"remind:{eid}:t3"][1:] == (600, (eid, "t3"))  # useful until the slot begins; ids only
     assert table[f"voting:{eid}"][1] == 600
+    assert table[f"voting-open:{eid}"][1] == (24 * 60 + 45) * 60  # worth announcing until voting closes
     assert table[f"closing:{eid}"][1] == 12 * 3600
 
     # publishing again (C moved out of t4, nothing starts in t4 any more) replaces, never duplicates
@@ -53,8 +56,8 @@ def test_jobs_land_in_the_store_at_slot_start_minus_ten_minutes(jctx: AppContext
     jobs.reschedule_event_jobs(jctx, eid)
     jobs.reschedule_event_jobs(jctx, eid)
     table = _job_table(jctx)
-    assert sorted(table) == sorted([f"grid:{eid}", f"voting:{eid}", f"remind:{eid}:t1", f"remind:{eid}:t3",
-                                    f"remind:{eid}:t5", f"closing:{eid}"])
+    assert sorted(table) == sorted([f"grid:{eid}", f"voting:{eid}", f"voting-open:{eid}", f"voting-end:{eid}",
+                                    f"remind:{eid}:t1", f"remind:{eid}:t3", f"remind:{eid}:t5", f"closing:{eid}"])
     assert table[f"remind:{eid}:t1"][0] == utc(8, 50)
 
 
@@ -154,7 +157,8 @@ def test_grid_time_posts_a_version_nobody_announced(
 def test_voting_closes_in_ten_minutes(jctx: AppContext, event: Event, fake_slack: FakeSlack, clock: Clock,
                                       sender: Sender) -> None:
     assert event.id is not None
-    update_event(jctx, event.id, grid_post_at=None, voting_status="open")
+    # opened by an organiser, so the window's opening (long past) has nothing to announce
+    update_event(jctx, event.id, grid_post_at=None, voting_status="open", voting_opens_at=None)
     clock.set(local(DAY, "09:34"))
     run_due(jctx, sender=sender)
     assert posts(fake_slack) == []
