@@ -27,12 +27,12 @@ from bot.context import AppContext
 from bot.demo_printer import describe
 from bot.event_file import read_event_file
 from bot.local_slack import Call, LocalSlack
-from bot.services import exporting, organising, publishing, replanning, solving
+from bot.services import exporting, publishing, replanning, solving
 from bot.services.errors import ServiceError
 from bot.services.events import load_event
 from bot.services.importing import import_pitches, read_pitch_file
 from bot.services.notifying import run_due
-from bot.services.voting import toggle_vote
+from bot.services.voting import toggle_vote, voting_plan
 from bot.settings import load_settings
 from bot.store.db import make_engine, session_scope
 from bot.store.migrate import upgrade
@@ -194,7 +194,9 @@ def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPr
     assert event.id is not None
     event_id = event.id
     story.at(None, f"{event.name}: the event is set up (7 rooms, 5 slots)")
-    console.print(organising.set_voting(ctx, event_id, open_=True, actor=ORGANISER).note)
+    console.print(voting_plan(event, clock.now).replace("`", ""))
+    run_due(ctx)  # the file's window opened voting yesterday: the scheduler announces it
+    printer.round_done()
 
     story.at(None, "pitches arrive and attendees vote")
     pitch_file = read_pitch_file(EXAMPLES / "localgovcamp-pitches.yaml")
@@ -204,8 +206,8 @@ def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPr
     console.print(f"{clicks} votes from {len(pitch_file.votes)} attendees")
     story.due_posts("09:35", "scheduled posts that are due")
 
-    story.at("09:46", "voting closes; the organisers solve")
-    console.print(organising.set_voting(ctx, event_id, open_=False, actor=ORGANISER).note)
+    story.due_posts("09:45", "the window ends: voting closes by itself")
+    story.at("09:46", "the organisers solve")
     draft = _solve(ctx, event_id, console, kind="solve", seconds=solve_seconds)
     story.publish(event_id, draft, "the organisers publish version 1")
     story.due_posts("09:50", "reminders: 10 minutes before the first slot")

@@ -294,6 +294,8 @@ def test_publishing_and_reminders_use_the_camps_own_workspace_token(
 
     with session_scope(ctx.engine) as db:
         first = db.exec(select(Slot).where(Slot.event_id == camp_b.id, Slot.key == "t1")).one()
+    clock.set(first.start - timedelta(minutes=11))
+    run_due(ctx)  # what was due before the reminders (each camp's "voting is open", with its own token)
     clock.set(first.start - timedelta(minutes=9))
     fake_slack.reset()
     reports = run_due(ctx)
