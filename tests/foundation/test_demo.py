@@ -24,8 +24,9 @@ def test_demo_runs_the_day_and_writes_the_grid(tmp_path: Path) -> None:
     # a first run starts with the story (the event is set up), not with the migrations' INFO lines
     assert "LocalGovCamp 2026: the event is set up" in text.splitlines()[0]
     assert "alembic" not in result.stderr and " INFO " not in result.stderr, result.stderr[:2000]
-    for moment in ("Voting is open now and closes by itself Saturday 20 June at 09:45", "Voting is open until",
-                   "Voting closes in 10 minutes", "Voting closed at 09:45", "Coverage (wishes served)",
+    for moment in ("Voting is open now and closes by itself Saturday 20 June at 09:45",
+                   "*Voting is open* until Saturday 20 June at 09:45", "Voting closes in 10 minutes",
+                   "*Voting closed* at 09:45", "Coverage (wishes served)",
                    "Closed Main hall (r1) at 13:00–13:45, 14:00–14:45, 15:00–15:45", "Moves:", "Up next"):
         assert moment in text, moment
     assert "DM to" in text
