@@ -83,7 +83,7 @@ def test_cli_reports_both_grids_and_publishes_the_one_asked_for(ctx: AppContext,
     monkeypatch.setenv("CAMPBOT_SOLVE_WORKERS", "1")
     crowded_camp(ctx, event)
 
-    code, out = _run("solve", "--event", "lgc26", "--seconds", "3")
+    code, out = _run("solve", "--event", "lgc26", "--seconds", "1")
 
     assert code == 0, out
     out = " ".join(out.split())  # the console wraps long lines
