@@ -1,7 +1,8 @@
 """`campbot serve`: run the bot in Socket Mode or HTTP mode until interrupted.
 
 Socket Mode needs SLACK_APP_TOKEN (xapp-...) and no public URL; HTTP mode serves
-bot.web on host:port in a threaded WSGI server and needs SLACK_SIGNING_SECRET. Both need
+bot.web on host:port behind the buffering front of bot.http_front (slow clients cost a
+socket, never an app thread) and needs SLACK_SIGNING_SECRET. Both need
 SLACK_BOT_TOKEN and a loaded event. The reminder scheduler starts too, when bot.jobs
 provides start_scheduler(ctx).
 """
@@ -9,13 +10,12 @@ provides start_scheduler(ctx).
 from __future__ import annotations
 
 import logging
-import socketserver
 import threading
 from collections.abc import Callable
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from bot.context import AppContext, build_context
+from bot.http_front import FrontLimits, FrontServer, limits_from
 from bot.oauth import oauth_enabled
 from bot.settings import Mode, Settings
 
@@ -26,26 +26,10 @@ class ServeError(Exception):
     """A setting is missing or wrong; the message names it and says how to fix it."""
 
 
-class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    """wsgiref's server, one thread per request, so a slow request never blocks Slack's."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    # socketserver's default backlog is 5: a burst of clicks beyond that gets "connection
-    # reset" before a thread can accept it. Slack sends bursts (everyone votes at once).
-    request_queue_size = 1024
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.debug("%s - %s", self.address_string(), format % args)
-
-
-def make_http_server(wsgi_app: Any, host: str, port: int) -> ThreadingWSGIServer:
-    """A started-but-not-serving threaded server (port 0 picks a free one: see server_port)."""
-    server = make_server(host, port, wsgi_app, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
-    assert isinstance(server, ThreadingWSGIServer)
-    return server
+def make_http_server(wsgi_app: Any, host: str, port: int, limits: FrontLimits | None = None) -> FrontServer:
+    """A bound-but-not-serving HTTP server (port 0 picks a free one: see server_port): the
+    buffering front of bot.http_front, so slow clients cannot hold up Slack's requests."""
+    return FrontServer(wsgi_app, host, port, limits)
 
 
 def check_settings(settings: Settings) -> None:
@@ -122,7 +106,9 @@ def run(settings: Settings, *, workers: int = 1) -> int:
         else:
             from bot.web import make_wsgi_app
 
-            server = make_http_server(make_wsgi_app(ctx, bolt_app), settings.http_host, settings.http_port)
+            server = make_http_server(
+                make_wsgi_app(ctx, bolt_app), settings.http_host, settings.http_port, limits_from(settings)
+            )
             print(
                 f"campbot: serving {event.name} on http://{settings.http_host}:{server.server_port}"
                 f"/slack/events (Ctrl-C to stop)"
@@ -141,12 +127,11 @@ def run(settings: Settings, *, workers: int = 1) -> int:
 
 
 def serve_in_thread(
-    wsgi_app: Any, host: str = "127.0.0.1", port: int = 0
-) -> tuple[ThreadingWSGIServer, threading.Thread]:
+    wsgi_app: Any, host: str = "127.0.0.1", port: int = 0, limits: FrontLimits | None = None
+) -> tuple[FrontServer, threading.Thread]:
     """Serve `wsgi_app` from a background thread (tests, embedding); stop with server.shutdown()."""
-    server = make_http_server(wsgi_app, host, port)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="campbot-http", daemon=True
-    )
+    server = make_http_server(wsgi_app, host, port, limits)
+    thread = threading.Thread(target=server.serve_forever, name="campbot-http", daemon=True)
     thread.start()
+    server.wait_ready()
     return server, thread

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     mode: Mode = Mode.socket
     http_host: str = "127.0.0.1"
     http_port: int = 3000
+    # The HTTP front (bot.http_front): deadlines for a request's head and body, sockets per process,
+    # app threads per process.
+    http_header_timeout: float = Field(default=10.0, gt=0)
+    http_body_timeout: float = Field(default=10.0, gt=0)
+    http_max_connections: int = Field(default=500, ge=1)
+    http_threads: int = Field(default=16, ge=1)
     log_level: str = "INFO"
     event: str | None = None
     public_url: str = "http://localhost:3000"

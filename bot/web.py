@@ -4,8 +4,9 @@
     GET  /healthz        -> 200 "ok" when the database answers, 503 otherwise
     anything else        -> the public grid/export app once `mount_exports` wires it, else 404
 
-It is plain WSGI so `campbot serve --mode http` can run it in a threaded wsgiref server
-and a deployment can run it under gunicorn: `gunicorn --threads 8 'bot.web:create_app()'`
+It is plain WSGI so `campbot serve --mode http` can run it behind bot.http_front (which
+buffers whole requests first) and a deployment can run it under gunicorn:
+`gunicorn -k bot.http_front.FrontWorker 'bot.web:create_app()'`
 (settings from the environment as for `campbot serve`; the reminder scheduler is started
 by `campbot serve` only, so run one of those too, or rely on its lease to pick a leader).
 """

@@ -10,8 +10,11 @@ fork), Bolt app and WSGI app, exactly as `campbot serve` does in one process.
 * Every worker starts the reminder scheduler *paused*; the database lease of bot.jobs makes
   exactly one of them the leader, and another takes over if that worker dies or is
   recycled. Sends are keyed, so even an overlap cannot send twice.
-* Workers are `gthread` (threads per worker), so a request waiting on the database does not
-  hold up the next one; Bolt's own listener pool runs the after-ack work.
+* Workers are bot.http_front.FrontWorker: each runs the buffering front (one asyncio loop
+  reads every connection, with deadlines and a socket cap; only complete requests reach the
+  app's thread pool). gunicorn's own sync/gthread workers give a thread to each connection
+  while it is still being read, so a few dozen slow clients (slowloris) starve them; see the
+  docstring of bot.http_front. Bolt's own listener pool runs the after-ack work.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-THREADS_PER_WORKER = 8
 _stops: list[Any] = []  # this worker's scheduler stop (set in the worker by load())
 
 
@@ -56,13 +58,13 @@ def _worker_exit(server: Any, worker: Any) -> None:
 class CampbotGunicorn(BaseApplication):  # type: ignore[misc]
     """gunicorn driven from Python (no config file, no argv): options from Settings."""
 
-    def __init__(self, settings: Settings, workers: int, *, threads: int = THREADS_PER_WORKER):
-        self.settings = settings
+    def __init__(self, settings: Settings, workers: int):
+        self.settings = settings  # FrontWorker reads its limits from here
         self.options = {
             "bind": f"{settings.http_host}:{settings.http_port}",
             "workers": workers,
-            "worker_class": "gthread",
-            "threads": threads,
+            "worker_class": "bot.http_front.FrontWorker",
+            "backlog": 2048,
             "timeout": 60,
             "graceful_timeout": 20,
             "keepalive": 5,

@@ -238,7 +238,7 @@ def test_http_server_takes_a_burst_of_connections(ctx: AppContext, event: Event)
                 data = b""
                 while chunk := s.recv(4096):
                     data += chunk
-                if not data.startswith(b"HTTP/1.0 200"):
+                if not data.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")):
                     failures.append(data[:40].decode(errors="replace"))
         except OSError as exc:
             failures.append(repr(exc))
