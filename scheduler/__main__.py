@@ -1,4 +1,5 @@
-"""python -m scheduler PROBLEM.json [--time-limit S] [--seed N] [--workers W] [--objective O] [--out FILE]
+"""python -m scheduler PROBLEM.json [--time-limit S] [--seed N] [--workers W] [--objective O] [--bound-seconds S]
+                      [--out FILE]
 
 Writes the campbot.solution/1 JSON (stdout without --out) and a short summary on stderr, with the
 by-hand baseline's figures beside the solver's. `campbot solve` calls main(argv) with the same
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--objective", choices=OBJECTIVES, default="coverage",
                    help="coverage: the highest-coverage grid (default); seats: room for everyone (seats "
                         "short no worse than the by-hand grid's), then as much coverage as possible")
+    p.add_argument("--bound-seconds", type=float, default=0.0,
+                   help="extra seconds after the limit to prove a tighter bound on coverage (default 0)")
     p.add_argument("--out", help="write the solution here instead of stdout")
     return p
 
@@ -47,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else 2
     if not math.isfinite(args.time_limit) or not 0 < args.time_limit <= 86400:
         print("error: --time-limit must be a number of seconds above 0 (at most a day, 86400)", file=sys.stderr)
+        return 2
+    if not math.isfinite(args.bound_seconds) or not 0 <= args.bound_seconds <= 86400:
+        print("error: --bound-seconds must be 0 or more seconds (at most a day, 86400)", file=sys.stderr)
         return 2
     if not 1 <= args.workers <= MAX_WORKERS:
         print(f"error: --workers must be 1 to {MAX_WORKERS}", file=sys.stderr)
@@ -60,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.problem}: {exc}", file=sys.stderr)
         return 2
     solution = solve(problem, SolveConfig(time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                                              objective=args.objective))
+                                              objective=args.objective, bound_seconds=args.bound_seconds))
     text = dump_solution(solution)
     if args.out:
         try:

@@ -20,11 +20,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
 from scheduler.baseline import baseline_grid, popularity
+from scheduler.bound import coverage_bound
 from scheduler.cells import Geometry, geometry, voter_sets
 from scheduler.explain import core_sentence, left_out_reasons, static_conflicts
 from scheduler.fill import fill
@@ -55,8 +56,13 @@ class SolveConfig:
     seed: int = 1
     workers: int = 2
     objective: str = "coverage"
+    # extra seconds after the time limit for proving the coverage bound (a background run can afford
+    # them; the grid does not change with them)
+    bound_seconds: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.bound_seconds < math.inf:
+            raise ValueError("bound_seconds must be 0 or more")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
 
@@ -149,6 +155,8 @@ def _anneal_share(geo: Geometry) -> float:
 # stops. (The annealing before it does most of the work, so little is lost.)
 # The wall-clock limit stays as the guard for a slow or busy machine.
 DTIME_PER_SECOND = 0.15
+# seconds kept free at the end of the limit after proving the bound (returning, writing the file)
+BOUND_MARGIN = 0.1
 
 
 def _extract(v: Variables, solver: cp_model.CpSolver) -> tuple[dict[int, int], dict[int, int]]:
@@ -305,6 +313,7 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         sol = _finish(problem, geo, grid, "FEASIBLE", began, None)
         if seats_first:
             sol = _room_for_everyone(problem, geo, sol, by_hand_grid, seats_limit, began)
+        sol = _prove_bound(geo, sol, deadline, began, config.bound_seconds)
         report(f"done: coverage {sol.metrics.coverage:.1f}%", 1.0)
         return sol
     built = build(geo)
@@ -353,8 +362,30 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
                         explanation=(f"no grid found within {config.time_limit:g} s: tried the by-hand "
                                      "method (it could not place every pinned session) and CP-SAT; "
                                      "give it more time",))
+    sol = _prove_bound(geo, sol, deadline, began, config.bound_seconds)
     report(f"done: coverage {sol.metrics.coverage:.1f}%", 1.0)
     return sol
+
+
+def _prove_bound(geo: Geometry, sol: Solution, deadline: float, began: float, extra: float) -> Solution:
+    """Spend what is left of the time limit (at most as long again as the grid took, so that a
+    quick grid stays quick), plus `extra` seconds, proving a bound on coverage (bound.py); the grid
+    is already chosen, so the clock here never changes it. A bound of 100% or more says nothing and
+    is dropped; on a re-plan coverage is not the first goal, so no bound is shown."""
+    bound = sol.bound
+    now = time.perf_counter()
+    left = min(deadline - now - BOUND_MARGIN, max(1.0, now - began)) + extra
+    proven_best = sol.status == "OPTIMAL" or (bound is not None and bound <= sol.metrics.coverage)
+    if not geo.problem.previous and sol.placements and left >= 0.2 and not proven_best:
+        grid = {geo.session_pos[p.session]: (geo.room_pos[p.room], geo.slot_pos[p.slot]) for p in sol.placements}
+        proven = coverage_bound(geo, grid, left).percent
+        if proven is not None:
+            bound = proven if bound is None else min(bound, proven)
+    if bound is not None:
+        bound = max(bound, sol.metrics.coverage)  # a proven bound is never below a grid; this only rounds
+        if bound >= 100.0 or geo.problem.previous:
+            bound = None
+    return replace(sol, bound=bound, seconds=time.perf_counter() - began)
 
 
 def _placements(geo: Geometry, grid: dict[int, tuple[int, int]]) -> list[Placement]:

@@ -59,7 +59,7 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_generated_problems_solve_to_valid_grids(data: dict[str, Any]) -> None:
     p = parse_problem(data)
