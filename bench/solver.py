@@ -3,10 +3,12 @@
 
     .venv/bin/python bench/solver.py [--instances DIR] [--time-limit S] [--quick] [--only NAME ...]
 
-For every instance in ../shared/bench (relative to the repository) each solver runs in its own
+For every instance in bench/instances (the project's own copies) each solver runs in its own
 subprocess, which reports its wall time and peak memory (ru_maxrss of the child itself). Every grid
-is checked with the reference checker check.py (imported by path), and its figures are the ones
-printed. One table goes to stdout, the raw results to bench/results/solver.json.
+is judged by a referee whose figures are the ones printed: the independent check.py when it is
+beside the repository (../shared/bench, as in CI) or given with --check, else the project's own
+scheduler.validate.report (same report, same figures). One table goes to stdout, the raw results
+to bench/results/solver.json.
 
 conference-scheduler (PyCon UK's PuLP/CBC model) needs every event scheduled and knows nothing of
 votes per voter, so it gets the most-voted single-slot sessions that fit the cells, demand = votes,
@@ -24,12 +26,14 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_INSTANCES = REPO.parent / "shared" / "bench"
+DEFAULT_INSTANCES = REPO / "bench" / "instances"
+REFERENCE_CHECK = REPO.parent / "shared" / "bench" / "check.py"  # used when it is there
 LIMITS = {"localgovcamp": 10.0, "ukgovcamp": 20.0, "minnebar": 60.0, "mega": 120.0, "ukgovcamp-replan": 10.0}
 TARGETS = {"localgovcamp": 91.2, "ukgovcamp": 78.5, "minnebar": 81.0}
 ORDER = ["localgovcamp", "ukgovcamp", "minnebar", "mega", "ukgovcamp-replan"]
@@ -147,13 +151,25 @@ def child(solver: str, path: str, limit: float, workers: int, seed: int) -> None
 # --------------------------------------------------------------------------- parent side
 
 
-def load_check(instances: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("campbot_reference_check", instances / "check.py")
+def referee(check_py: Path | None) -> tuple[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]]:
+    """(name, judge(problem dict, solution dict) -> report): check.py if given or beside the
+    repository, else the project's own validator, which needs nothing outside the repository."""
+    path = check_py or (REFERENCE_CHECK if REFERENCE_CHECK.is_file() else None)
+    if path is None:
+        from scheduler.problem import parse_problem, parse_solution
+        from scheduler.validate import report
+
+        def own(problem: dict[str, Any], solution: dict[str, Any]) -> dict[str, Any]:
+            sol = parse_solution(solution)
+            return report(parse_problem(problem), sol.placements, [u.session for u in sol.unscheduled])
+
+        return "scheduler.validate", own
+    spec = importlib.util.spec_from_file_location("campbot_reference_check", path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"no check.py in {instances}")
-    module = importlib.util.module_from_spec(spec)
+        raise SystemExit(f"cannot load {path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    return str(path), module.check
 
 
 def run(solver: str, path: Path, limit: float, workers: int, seed: int, grace: float) -> dict[str, Any]:
@@ -175,6 +191,7 @@ def run(solver: str, path: Path, limit: float, workers: int, seed: int, grace: f
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=Path, default=DEFAULT_INSTANCES)
+    ap.add_argument("--check", type=Path, default=None, help="a reference check.py to judge with")
     ap.add_argument("--time-limit", type=float, help="one limit for every instance (default: the targets')")
     ap.add_argument("--quick", action="store_true", help="short limits (5 s) and no conference-scheduler "
                                                          "on the large instances")
@@ -190,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         child(solver, path, float(limit), int(workers), int(seed))
         return 0
 
-    check = load_check(args.instances)
+    judge_name, judge = referee(args.check)
+    print(f"referee: {judge_name}")
     names = [p.stem for p in sorted(args.instances.glob("*.json"))]
     names = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
     if args.only:
@@ -221,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             sol = res["solution"]
             row["seconds"] = round(float(sol.get("seconds", row["wall"])), 2)
-            rep = check.check(problem, sol)
+            rep = judge(problem, sol)
             row.update(status=sol["status"], bound=sol.get("bound"), check=rep,
                        coverage=rep["coverage"], seats_short=rep["seats_short"], scheduled=rep["scheduled"],
                        sessions=rep["sessions"], left_out_with_room=len(rep["left_out_with_room"]),
