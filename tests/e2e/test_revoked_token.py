@@ -48,8 +48,10 @@ def test_after_tokens_revoked_nothing_is_scheduled_until_a_new_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert event.id is not None
+    # the event file's voting window (opening, "closes in 10 minutes", closing) and grid time
+    window_and_grid_jobs = {f"{kind}:{event.id}" for kind in ("voting-open", "voting", "voting-end", "grid")}
     jobs.reschedule_event_jobs(ctx, event.id)
-    assert set(jobs.scheduled_jobs(ctx, event.id)) == {f"voting:{event.id}", f"grid:{event.id}"}
+    assert set(jobs.scheduled_jobs(ctx, event.id)) == window_and_grid_jobs
     assert "• Slack: bot token in place" in _status(slack, fake_slack)
 
     # user-token revocations only: nothing changes
@@ -87,7 +89,7 @@ def test_after_tokens_revoked_nothing_is_scheduled_until_a_new_token(
     renewed = AppContext(settings=fresh, engine=ctx.engine, clock=ctx.clock)
     assert token_problem(renewed, event) is None
     jobs.reschedule_event_jobs(renewed, event.id)
-    assert set(jobs.scheduled_jobs(renewed, event.id)) == {f"voting:{event.id}", f"grid:{event.id}"}
+    assert set(jobs.scheduled_jobs(renewed, event.id)) == window_and_grid_jobs
 
 
 def test_a_command_after_slack_refused_the_token_tells_the_person_the_fix(
