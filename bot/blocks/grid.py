@@ -12,7 +12,7 @@ never mid-line, each well under both limits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -46,7 +46,7 @@ class TimedSlot(Protocol):
     def end(self) -> datetime: ...
 
 
-def slot_time(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+def slot_time(start: datetime, end: datetime, tz: tzinfo) -> str:
     """"14:00–14:45": how a slot is named to people, in the camp's local time. Slot keys
     ("t4") are the bot's and the solver's ids; no person should have to read them."""
     return f"{start.astimezone(tz):%H:%M}–{end.astimezone(tz):%H:%M}"

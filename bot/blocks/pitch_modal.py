@@ -7,10 +7,12 @@ errors map straight onto `response_action: errors`. Every input's action_id is `
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from bot.blocks import limits
 from bot.blocks.common import option, plain
+from bot.blocks.grid import slot_time
 from bot.escape import escape
 from bot.services.pitching import DESCRIPTION_MAX, FORMATS, NEEDS, TITLE_MAX, PitchInput, SlotTime, parse_tags
 
@@ -93,7 +95,7 @@ def pitch_modal(
     chosen_needs = [o for o in needs if o["value"] in init.needs]
     if chosen_needs:
         needs_el["initial_options"] = chosen_needs
-    slot_opts = [option(s.label, s.key) for s in slots]
+    slot_opts = [option(slot_time(s.start, s.end, s.start.tzinfo or UTC), s.key) for s in slots]
     kind = "checkboxes" if len(slot_opts) <= limits.CHECKBOX_OPTIONS else "multi_static_select"
     slots_el: dict[str, Any] = {"type": kind, "action_id": "value", "options": slot_opts[: limits.SELECT_OPTIONS]}
     if kind == "multi_static_select":

@@ -105,10 +105,6 @@ class SlotTime:
     start: datetime
     end: datetime
 
-    @property
-    def label(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M}"
-
 
 def event_slots(ctx: AppContext, event_id: int) -> list[SlotTime]:
     """The event's slots in order, in the event's own timezone."""
