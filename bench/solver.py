@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
-"""Solver benchmark (not a test): campbot vs the by-hand baseline vs PyPI's conference-scheduler.
+"""Solver benchmark (not a test): campbot's two grids vs the by-hand baseline (vs conference-scheduler).
 
     .venv/bin/python bench/solver.py [--instances DIR] [--time-limit S] [--quick] [--only NAME ...]
+                                     [--papers] [--solvers ...] [--bound-seconds S]
 
-For every instance in bench/instances (the project's own copies) each solver runs in its own
-subprocess, which reports its wall time and peak memory (ru_maxrss of the child itself). Every grid
-is judged by a referee whose figures are the ones printed: the independent check.py when it is
-beside the repository (../shared/bench, as in CI) or given with --check, else the project's own
-scheduler.validate.report (same report, same figures). One table goes to stdout, the raw results
-to bench/results/solver.json.
+For every instance in bench/instances (the project's copies of the shared instances) each solver
+runs in its own subprocess, which reports its wall time and peak memory (ru_maxrss of the child
+itself): campbot's default grid ("coverage"), its "room for everyone" grid ("seats"), and the
+organisers' by-hand method. Every grid is judged by the project's own validator and figures
+(scheduler.validate.report) and, when the reference checker ../shared/bench/check.py is beside the
+repository, by it too (its figures are then the ones printed, and they must agree). A per-run table
+goes to stdout, then one line per instance with the three grids side by side, the proven bound,
+the gap and the targets of issue 13; the raw results go to bench/results/solver.json.
 
-conference-scheduler (PyCon UK's PuLP/CBC model) needs every event scheduled and knows nothing of
-votes per voter, so it gets the most-voted single-slot sessions that fit the cells, demand = votes,
-host clashes as event unavailability, missing features and closed rooms as slot unavailability,
-CBC with the same time limit. It builds a dense x[event, room-slot] model in Python, so on the
-large instances it may not finish: that is reported as such, not hidden.
+`--papers` adds the six real conferences in ../shared/bench/papers (read there: their README asks
+not to copy them into the project), whose best coverage is proven for four.
+
+conference-scheduler (PyCon UK's PuLP/CBC model, `--solvers ... conference-scheduler`) needs every
+event scheduled and knows nothing of votes per voter, so it gets the most-voted single-slot
+sessions that fit the cells, demand = votes, host clashes as event unavailability, missing
+features and closed rooms as slot unavailability, CBC with the same time limit. It builds a dense
+x[event, room-slot] model in Python, so on the large instances it may not finish: that is
+reported as such, not hidden.
 """
 
 from __future__ import annotations
@@ -26,38 +33,43 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INSTANCES = REPO / "bench" / "instances"
-REFERENCE_CHECK = REPO.parent / "shared" / "bench" / "check.py"  # used when it is there
+SHARED = REPO.parent / "shared" / "bench"
 LIMITS = {"localgovcamp": 10.0, "ukgovcamp": 20.0, "minnebar": 60.0, "mega": 120.0, "ukgovcamp-replan": 10.0}
+PAPER_LIMIT = 20.0
 TARGETS = {"localgovcamp": 91.2, "ukgovcamp": 78.5, "minnebar": 81.0}
+GAP_TARGET = {"localgovcamp": 5.0, "ukgovcamp": 5.0}  # proven gap between grid and bound, points
 ORDER = ["localgovcamp", "ukgovcamp", "minnebar", "mega", "ukgovcamp-replan"]
 
 
 # --------------------------------------------------------------------------- child side
 
 
-def _run_campbot(path: Path, limit: float, workers: int, seed: int) -> dict[str, Any]:
-    from scheduler.problem import load_problem, solution_to_dict
-    from scheduler.solve import SolveConfig, solve
+def _campbot(objective: str) -> Any:
+    def run(path: Path, limit: float, workers: int, seed: int, bound_seconds: float = 0.0) -> dict[str, Any]:
+        from scheduler.problem import load_problem, solution_to_dict
+        from scheduler.solve import SolveConfig, solve
 
-    problem = load_problem(path)
-    return solution_to_dict(solve(problem, SolveConfig(time_limit=limit, seed=seed, workers=workers)))
+        config = SolveConfig(time_limit=limit, seed=seed, workers=workers, objective=objective,
+                             bound_seconds=bound_seconds)
+        return solution_to_dict(solve(load_problem(path), config))
+    return run
 
 
-def _run_baseline(path: Path, limit: float, workers: int, seed: int) -> dict[str, Any]:
+def _run_baseline(path: Path, limit: float, workers: int, seed: int, bound_seconds: float = 0.0) -> dict[str, Any]:
     from scheduler.baseline import baseline
     from scheduler.problem import load_problem, solution_to_dict
 
     return solution_to_dict(baseline(load_problem(path)))
 
 
-def _run_conference_scheduler(path: Path, limit: float, workers: int, seed: int) -> dict[str, Any]:
+def _run_conference_scheduler(path: Path, limit: float, workers: int, seed: int,
+                              bound_seconds: float = 0.0) -> dict[str, Any]:
     from datetime import datetime
 
     import pulp
@@ -136,13 +148,15 @@ def _run_conference_scheduler(path: Path, limit: float, workers: int, seed: int)
             "metrics": {}, "explanation": []}
 
 
-RUNNERS = {"campbot": _run_campbot, "baseline": _run_baseline, "conference-scheduler": _run_conference_scheduler}
+RUNNERS = {"campbot": _campbot("coverage"), "campbot-seats": _campbot("seats"), "baseline": _run_baseline,
+           "conference-scheduler": _run_conference_scheduler}
+DEFAULT_SOLVERS = ["baseline", "campbot", "campbot-seats"]
 
 
-def child(solver: str, path: str, limit: float, workers: int, seed: int) -> None:
+def child(solver: str, path: str, limit: float, workers: int, seed: int, bound_seconds: float) -> None:
     sys.path.insert(0, str(REPO))
     began = time.perf_counter()  # includes the solver's imports: counted in "wall", not "sec"
-    solution = RUNNERS[solver](Path(path), limit, workers, seed)
+    solution = RUNNERS[solver](Path(path), limit, workers, seed, bound_seconds)
     seconds = time.perf_counter() - began
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"solution": solution, "seconds": seconds, "peak_mb": peak_kb / 1024}))
@@ -151,33 +165,45 @@ def child(solver: str, path: str, limit: float, workers: int, seed: int) -> None
 # --------------------------------------------------------------------------- parent side
 
 
-def referee(check_py: Path | None) -> tuple[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]]:
-    """(name, judge(problem dict, solution dict) -> report): check.py if given or beside the
-    repository, else the project's own validator, which needs nothing outside the repository."""
-    path = check_py or (REFERENCE_CHECK if REFERENCE_CHECK.is_file() else None)
-    if path is None:
+class Referee:
+    """The project's own validator and figures, and the reference check.py as well when it is there
+    (then its figures are printed, and they must agree with ours)."""
+
+    def __init__(self, check_py: Path | None) -> None:
+        self.reference: ModuleType | None = None
+        if check_py is not None and check_py.is_file():
+            spec = importlib.util.spec_from_file_location("campbot_reference_check", check_py)
+            if spec is None or spec.loader is None:
+                raise SystemExit(f"cannot load {check_py}")
+            self.reference = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(self.reference)
+        self.name = f"check.py ({check_py}) and scheduler.validate" if self.reference else "scheduler.validate"
+
+    def __call__(self, problem: dict[str, Any], solution: dict[str, Any]) -> dict[str, Any]:
+        sys.path.insert(0, str(REPO))
         from scheduler.problem import parse_problem, parse_solution
         from scheduler.validate import report
 
-        def own(problem: dict[str, Any], solution: dict[str, Any]) -> dict[str, Any]:
-            sol = parse_solution(solution)
-            return report(parse_problem(problem), sol.placements, [u.session for u in sol.unscheduled])
+        sol = parse_solution(solution)
+        mine = report(parse_problem(problem), sol.placements, [u.session for u in sol.unscheduled])
+        if self.reference is None:
+            return mine
+        theirs: dict[str, Any] = self.reference.check(problem, solution)
+        for key in ("coverage", "seats_short", "scheduled", "moves"):
+            if theirs[key] != mine[key]:
+                theirs.setdefault("disagreements", []).append(f"{key}: check.py {theirs[key]}, ours {mine[key]}")
+        if bool(theirs["violations"]) != bool(mine["violations"]):
+            theirs.setdefault("disagreements", []).append("violations")
+        return theirs
 
-        return "scheduler.validate", own
-    spec = importlib.util.spec_from_file_location("campbot_reference_check", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(path), module.check
 
-
-def run(solver: str, path: Path, limit: float, workers: int, seed: int, grace: float) -> dict[str, Any]:
+def run(solver: str, path: Path, limit: float, workers: int, seed: int, grace: float,
+        bound_seconds: float) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", solver, str(path), str(limit),
-           str(workers), str(seed)]
+           str(workers), str(seed), str(bound_seconds)]
     began = time.perf_counter()
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + grace, cwd=REPO)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + bound_seconds + grace, cwd=REPO)
     except subprocess.TimeoutExpired:
         return {"error": f"did not finish within {limit + grace:.0f} s (killed)",
                 "seconds": time.perf_counter() - began}
@@ -188,49 +214,101 @@ def run(solver: str, path: Path, limit: float, workers: int, seed: int, grace: f
     return out
 
 
+def _instances(args: argparse.Namespace) -> list[tuple[str, Path, float]]:
+    """(name, file, time limit) for every instance of the run."""
+    names = [p.stem for p in sorted(args.instances.glob("*.json"))]
+    names = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
+    out = [(n, args.instances / f"{n}.json", LIMITS.get(n, 10.0)) for n in names]
+    if args.papers:
+        papers = SHARED / "papers"
+        if not papers.is_dir():
+            raise SystemExit(f"--papers: {papers} is not there (it sits beside the repository in the shared set-up)")
+        out += [(p.name.removesuffix(".problem.json"), p, PAPER_LIMIT) for p in sorted(papers.glob("*.problem.json"))]
+    if args.only:
+        out = [o for o in out if o[0] in args.only]
+    if args.time_limit or args.quick:
+        out = [(n, p, args.time_limit or 5.0) for n, p, _ in out]
+    return out
+
+
+def _summary(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per instance: the grids side by side, the bound and gap, and issue 13's targets."""
+    lines = [f"{'instance':17} {'by hand cov/seats/placed':>26} {'coverage grid':>24} {'seats grid':>24} "
+             f"{'bound':>7} {'gap':>5}  targets"]
+    by: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        if "error" not in r:
+            by.setdefault(r["instance"], {})[r["solver"]] = r
+    for name, got in by.items():
+        hand, cov, seats = got.get("baseline"), got.get("campbot"), got.get("campbot-seats")
+
+        def fig(r: dict[str, Any] | None) -> str:
+            return "-" if r is None else f"{r['coverage']:.2f} / {r['seats_short']:.1f} / {r['scheduled']}"
+
+        bounds = [r["bound"] for r in (cov, seats) if r is not None and r.get("bound") is not None]
+        bound = min(bounds) if bounds else None
+        gap = bound - cov["coverage"] if bound is not None and cov is not None else None
+        verdicts = []
+        replan = any(r.get("moves") for r in got.values()) or "replan" in name
+        if hand and seats and not replan:
+            ok = seats["seats_short"] <= hand["seats_short"] and seats["coverage"] >= hand["coverage"] + 5
+            verdicts.append(f"room for everyone {'ok' if ok else 'MISSED'}")
+        if hand and cov and not replan:
+            ok = cov["seats_short"] <= 2 * hand["seats_short"] + 5
+            verdicts.append(f"default seats <= 2x+5 {'ok' if ok else 'MISSED'}")
+            best = max(r["coverage"] for r in (cov, seats) if r is not None)
+            verdicts.append(f"within 0.3 of best {'ok' if cov['coverage'] >= best - 0.3 else 'MISSED'}")
+        if name in GAP_TARGET:
+            ok = gap is not None and gap < GAP_TARGET[name]
+            verdicts.append(f"gap < {GAP_TARGET[name]:g} {'ok' if ok else 'MISSED'}")
+        lines.append(f"{name:17} {fig(hand):>26} {fig(cov):>24} {fig(seats):>24} "
+                     f"{'-' if bound is None else f'{bound:.2f}':>7} {'-' if gap is None else f'{gap:.2f}':>5}  "
+                     + "; ".join(verdicts))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--instances", type=Path, default=DEFAULT_INSTANCES)
-    ap.add_argument("--check", type=Path, default=None, help="a reference check.py to judge with")
+    ap.add_argument("--papers", action="store_true", help="also the real conferences in ../shared/bench/papers")
+    ap.add_argument("--check", type=Path, default=SHARED / "check.py",
+                    help="the reference checker, used as well when it exists (default ../shared/bench/check.py)")
     ap.add_argument("--time-limit", type=float, help="one limit for every instance (default: the targets')")
+    ap.add_argument("--bound-seconds", type=float, default=0.0,
+                    help="extra seconds for campbot's bound after each limit (default 0)")
     ap.add_argument("--quick", action="store_true", help="short limits (5 s) and no conference-scheduler "
                                                          "on the large instances")
     ap.add_argument("--only", nargs="*", help="instance names (without .json)")
-    ap.add_argument("--solvers", nargs="*", default=list(RUNNERS))
+    ap.add_argument("--solvers", nargs="*", default=DEFAULT_SOLVERS, choices=list(RUNNERS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "solver.json")
-    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        solver, path, limit, workers, seed = args.child
-        child(solver, path, float(limit), int(workers), int(seed))
+        solver, path, limit, workers, seed, bound_seconds = args.child
+        child(solver, path, float(limit), int(workers), int(seed), float(bound_seconds))
         return 0
 
-    judge_name, judge = referee(args.check)
-    print(f"referee: {judge_name}")
-    names = [p.stem for p in sorted(args.instances.glob("*.json"))]
-    names = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
-    if args.only:
-        names = [n for n in names if n in args.only]
+    referee = Referee(args.check)
+    print(f"referee: {referee.name}; {args.workers} workers, seed {args.seed}\n")
     results: list[dict[str, Any]] = []
     header = (f"{'instance':17} {'solver':21} {'status':10} {'coverage':>8} {'bound':>7} {'seats':>8} "
               f"{'sched':>9} {'LOwR':>4} {'moves':>5} {'sec':>6} {'wall':>6} {'MB':>6}  check")
     print(header)
     print("-" * len(header))
-    for name in names:
-        path = args.instances / f"{name}.json"
+    for name, path, limit in _instances(args):
         problem = json.loads(path.read_text())
-        limit = args.time_limit or (5.0 if args.quick else LIMITS.get(name, 10.0))
         for solver in args.solvers:
             if solver == "conference-scheduler" and args.quick and len(problem["sessions"]) > 100:
                 continue
-            grace = 30.0 if solver == "campbot" else 120.0
-            res = run(solver, path, limit, args.workers, args.seed, grace)
-            # seconds: the solve call itself (what the time limit governs); wall: the whole
-            # subprocess, with Python start-up, imports and reading the file
+            bound_seconds = args.bound_seconds if solver.startswith("campbot") else 0.0
+            grace = 30.0 if solver.startswith("campbot") else 120.0
+            res = run(solver, path, limit, args.workers, args.seed, grace, bound_seconds)
+            # seconds: the solve call itself (what the time limit governs, plus the bound's extra
+            # seconds); wall: the whole subprocess, with Python start-up, imports and reading the file
             row: dict[str, Any] = {"instance": name, "solver": solver, "time_limit": limit,
-                                   "wall": round(res.get("seconds", 0.0), 2),
+                                   "bound_seconds": bound_seconds, "wall": round(res.get("seconds", 0.0), 2),
                                    "peak_mb": round(res.get("peak_mb", 0.0), 1)}
             if "error" in res:
                 row["error"] = res["error"]
@@ -239,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             sol = res["solution"]
             row["seconds"] = round(float(sol.get("seconds", row["wall"])), 2)
-            rep = judge(problem, sol)
+            rep = referee(problem, sol)
             row.update(status=sol["status"], bound=sol.get("bound"), check=rep,
                        coverage=rep["coverage"], seats_short=rep["seats_short"], scheduled=rep["scheduled"],
                        sessions=rep["sessions"], left_out_with_room=len(rep["left_out_with_room"]),
@@ -248,13 +326,19 @@ def main(argv: list[str] | None = None) -> int:
                 row["target"] = TARGETS[name]
             bound = f"{row['bound']:.2f}" if row["bound"] is not None else "-"
             verdict = "ok" if not rep["violations"] else f"{len(rep['violations'])} VIOLATIONS"
+            if rep.get("disagreements"):
+                verdict += " DISAGREE: " + ", ".join(rep["disagreements"])
             print(f"{name:17} {solver:21} {sol['status']:10} {rep['coverage']:8.3f} {bound:>7} "
                   f"{rep['seats_short']:8.1f} {rep['scheduled']:>4}/{rep['sessions']:<4} "
                   f"{len(rep['left_out_with_room']):>4} {rep['moves']:>5} {row['seconds']:6.1f} {row['wall']:6.1f} "
                   f"{row['peak_mb']:6.0f}  {verdict}", flush=True)
             results.append(row)
+    print()
+    for line in _summary(results):
+        print(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"workers": args.workers, "seed": args.seed, "results": results}, indent=1))
+    args.out.write_text(json.dumps({"workers": args.workers, "seed": args.seed, "referee": referee.name,
+                                    "results": results}, indent=1))
     print(f"\nresults: {args.out}")
     return 0
 
