@@ -67,6 +67,13 @@ def test_the_preview_offers_both_grids_and_publishes_the_one_chosen(slack: Slack
     assert f"seats short {other.figures['seats_short']:.1f}" in shown
     assert f"Seats short: {best['seats_short']:.1f} (by hand {by_hand['seats_short']:.1f})" in shown
     assert "best possible at most 100.0%" not in shown
+    bound = best.get("bound")
+    if bound is None or bound >= 99.95:  # the proven bound, with the gap, exactly when it says something
+        assert "no grid can beat" not in shown and "proven the best" not in shown
+    elif bound - best["coverage"] < 0.05:
+        assert "proven the best possible" in shown
+    else:
+        assert f"no grid can beat {bound:.1f}%, so this is within {bound - best['coverage']:.1f} points" in shown
     buttons = _buttons(preview)
     assert buttons["grid_publish"]["value"] == str(result.grid_version_id)
     assert buttons["grid_publish_seats"]["value"] == str(other.grid_version_id)
