@@ -80,8 +80,8 @@ def fresh_database(url: str | None, workdir: Path) -> str:
             Path(path + suffix).unlink(missing_ok=True)
         return url
     name = url.rsplit("/", 1)[-1].split("?")[0]
-    if "load" not in name and "bench" not in name:
-        sys.exit(f"refusing to wipe database '{name}': use one whose name contains 'load' or 'bench'")
+    if not any(word in name for word in ("load", "bench", "storm")):
+        sys.exit(f"refusing to wipe database '{name}': use one whose name contains 'load', 'bench' or 'storm'")
     admin = make_engine(url.rsplit("/", 1)[0] + "/postgres")
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
@@ -133,12 +133,16 @@ def load_camp(database_url: str) -> Camp:
     return Camp(event.id, sorted(pitch_ids), view)
 
 
-def start_server(args: argparse.Namespace, database_url: str, slack_api_url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(args: argparse.Namespace, database_url: str, slack_api_url: str, port: int, *,
+                 slack_limits: str = "*=100000/1") -> subprocess.Popen[bytes]:
+    """`campbot serve --mode http` (under gunicorn with --workers > 1). `slack_limits` is what the
+    bot paces under: this bench's fake Slack limits nothing; bench/storm.py passes "" (Slack's)."""
     env = {
         **os.environ,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "CAMPBOT_SLACK_API_URL": slack_api_url,
+        "CAMPBOT_SLACK_LIMITS": slack_limits,
         "CAMPBOT_DATABASE_URL": database_url,
         "CAMPBOT_LOG_LEVEL": "WARNING",
         "CAMPBOT_SOLVE_SECONDS": str(args.solve_seconds),

@@ -38,6 +38,7 @@ from bot.listeners import actions, commands, events, views
 from bot.listeners.common import CONTEXT_KEY, DEFERRED_CLAIM, before_ack, start_ack_budget
 from bot.oauth import oauth_settings_for
 from bot.outage import DB_BUSY, DB_DOWN, database_down_response
+from bot.outbound.client import paced
 from bot.services.requests_seen import first_time
 from bot.settings import Mode
 from bot.slack_client import make_web_client
@@ -151,6 +152,8 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
 
     def with_app_context(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         context[CONTEXT_KEY] = ctx
+        if context.client is not None:  # every Web API call a listener makes is paced (bot.outbound)
+            context["client"] = paced(context.client, ctx)
         return next()
 
     recent = RecentKeys()

@@ -27,6 +27,7 @@ from bot.context import AppContext
 from bot.demo_printer import describe
 from bot.event_file import read_event_file
 from bot.local_slack import Call, LocalSlack
+from bot.outbound.limits import LOCAL_UNLIMITED
 from bot.services import exporting, publishing, replanning, solving
 from bot.services.errors import ServiceError
 from bot.services.events import load_event
@@ -146,7 +147,8 @@ def run_demo(*, out_dir: Path, solve_seconds: float, console: Console) -> int:
     slack = LocalSlack(listener=printer).start()
     try:
         settings = load_settings(database_url=f"sqlite:///{db_file}", slack_api_url=slack.url,
-                                 slack_bot_token="xoxb-demo", slack_signing_secret="demo", solve_seconds=solve_seconds)
+                                 slack_bot_token="xoxb-demo", slack_signing_secret="demo", solve_seconds=solve_seconds,
+                                 slack_limits=LOCAL_UNLIMITED)  # the local Slack limits nothing
         spec = read_event_file(EXAMPLES / "localgovcamp.yaml")
         zone = ZoneInfo(spec.event.timezone)
         assert spec.event.date is not None

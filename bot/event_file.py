@@ -33,6 +33,7 @@ class _Strict(BaseModel):
 class VotingSpec(_Strict):
     opens: datetime | time | None = None
     closes: datetime | time | None = None
+    hide_counts: bool = False  # blind voting: cards show no count until voting closes
 
 
 class ChannelsSpec(_Strict):

@@ -3,6 +3,13 @@
 It speaks HTTP on 127.0.0.1, so the bot talks to it exactly as it talks to slack.com
 (the real slack_sdk WebClient, pointed here by CAMPBOT_SLACK_API_URL). The tests use it as
 their fake Slack; `campbot demo` uses it with a `listener` that prints what would be posted.
+
+**Limits mode** (`LocalSlack(limits=limits_from(...))`): it enforces Slack's documented rate
+limits and nothing stricter, as Slack would: per workspace (bot token) and method, at most
+`calls` in any `per_seconds` window (bot.outbound.limits: Tier 2/3/4), chat.postMessage per
+channel likewise, and HTTP 429 with `Retry-After` beyond that (counted in `rate_limited`).
+views.open answers `expired_trigger_id` when it comes more than `trigger_ttl` seconds after the
+request that carried the trigger: trigger ids made by `new_trigger_id()` carry that moment.
 """
 
 from __future__ import annotations
@@ -10,12 +17,32 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import threading
+import time
+import uuid
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from bot.outbound.limits import Limits, budget_key
+
+_trigger_seq = itertools.count(1)
+
+
+def new_trigger_id(issued: float | None = None) -> str:
+    """A trigger id shaped like Slack's ("<n>.<n>.<hex>") whose first part is the moment it was
+    issued (epoch milliseconds), so the limits mode can tell when a views.open comes too late."""
+    millis = int((time.time() if issued is None else issued) * 1000)
+    return f"{millis}.{next(_trigger_seq):09d}.{uuid.uuid4().hex[:20]}"
+
+
+def trigger_issued_at(trigger_id: str) -> float | None:
+    head = trigger_id.split(".", 1)[0]
+    return int(head) / 1000 if head.isdigit() and len(head) == 13 else None
 
 
 class _Server(ThreadingHTTPServer):
@@ -52,6 +79,11 @@ class LocalSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
     listener: Callable[[Call], None] | None = None  # told of every answered call, in order
+    limits: Limits | None = None  # limits mode (module docstring); None answers everything
+    trigger_ttl: float = 3.0
+    rate_limited: Counter[str] = field(default_factory=Counter)  # 429s answered, per method
+    expired_triggers: int = 0
+    _windows: dict[str, deque[float]] = field(default_factory=dict)
 
     # -- control -------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -110,7 +142,7 @@ class LocalSlack:
             params.update({k: v[0] for k, v in parse_qs(req.path.split("?", 1)[1]).items()})
         headers = {k.lower(): v for k, v in req.headers.items()}
         with self._lock:
-            failure = self._take_failure(method)
+            failure = self._take_failure(method) or self._over_limit(method, params, headers)
             if failure is None:
                 call = Call(method, params, headers)
                 self.calls.append(call)
@@ -121,6 +153,30 @@ class LocalSlack:
                         {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {})
             return
         self._reply(req, 200, self._answer(method, params), {})
+
+    def _over_limit(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> _Failure | None:
+        """Limits mode: a 429 if this call breaks its window; an expired trigger. Holds the lock."""
+        if self.limits is None or method == "response_url":  # response URLs are not Web API methods
+            return None
+        workspace = headers.get("authorization", "")[-12:]
+        channel = params.get("channel")
+        found = budget_key(workspace, method, channel if isinstance(channel, str) else None, self.limits)
+        now = time.monotonic()
+        if found is not None:
+            key, limit = found
+            window = self._windows.setdefault(key, deque())
+            while window and window[0] <= now - limit.per_seconds:
+                window.popleft()
+            if len(window) >= limit.calls:
+                self.rate_limited[method] += 1
+                return _Failure(429, "ratelimited", max(1, math.ceil(window[0] + limit.per_seconds - now)), 1)
+            window.append(now)
+        if method == "views.open":
+            issued = trigger_issued_at(str(params.get("trigger_id", "")))
+            if issued is not None and time.time() - issued > self.trigger_ttl:
+                self.expired_triggers += 1
+                return _Failure(200, "expired_trigger_id", None, 1)
+        return None
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method) or []

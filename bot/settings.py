@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Abuse limits (bot.services.pitching): a person's active pitches, and hosts named on one pitch.
     pitches_per_person: int = Field(default=10, ge=1)
     hosts_per_pitch: int = Field(default=6, ge=1)
+    # Slack rate limits to pace under, over Slack's documented ones (bot.outbound.limits), e.g.
+    # "chat.update=3/2,post-per-channel=2/1" (CALLS/SECONDS); tests and benchmarks use small ones.
+    slack_limits: str = ""
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.context import AppContext
 from bot.event_file import read_event_file
+from bot.outbound.limits import LOCAL_UNLIMITED
 from bot.services.events import load_event
 from bot.settings import Settings, load_settings
 from bot.store.db import make_engine
@@ -70,8 +71,10 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # The tests' fake Slack limits nothing unless a test asks it to, so nor does the pacing
+    # (tests of the pacing set small limits on both: tests/bot/test_pacing.py).
     return load_settings(database_url=database_url, slack_signing_secret="test-signing-secret",
-                         slack_bot_token="xoxb-test-token")
+                         slack_bot_token="xoxb-test-token", slack_limits=LOCAL_UNLIMITED)
 
 
 @pytest.fixture

@@ -35,18 +35,26 @@ def hosts_text(card: PitchCard) -> str:
     return ", ".join(names) if names else "someone"
 
 
-def interest_text(card: PitchCard) -> str:
+HIDDEN_COUNT = "Counts are hidden until voting closes"
+
+
+def interest_text(card: PitchCard, *, hide_count: bool = False) -> str:
+    if hide_count:  # blind voting (Event.hide_counts): no bandwagon, and no card update per vote
+        return f"_{HIDDEN_COUNT}_"
     if card.paper_votes:
         return f"*{card.interest}* interested ({card.paper_votes} by show of hands)"
     return f"*{card.votes}* interested"
 
 
-def pitch_card_text(card: PitchCard) -> str:
+def pitch_card_text(card: PitchCard, *, hide_count: bool = False) -> str:
     """The notification/fallback text of the card message."""
-    return truncate(f"Pitch #{card.id}: {escape(card.title)} ({card.interest} interested)", 300)
+    count = "" if hide_count else f" ({card.interest} interested)"
+    return truncate(f"Pitch #{card.id}: {escape(card.title)}{count}", 300)
 
 
-def pitch_card_blocks(card: PitchCard, *, placement: str | None = None) -> list[dict[str, Any]]:
+def pitch_card_blocks(
+    card: PitchCard, *, placement: str | None = None, hide_count: bool = False
+) -> list[dict[str, Any]]:
     """The card's blocks: title and description, details, the count, and for an active pitch
     the vote button and the hosts' menu. `placement` is shown when the grid is out."""
     title = escape(card.title)
@@ -79,9 +87,9 @@ def pitch_card_blocks(card: PitchCard, *, placement: str | None = None) -> list[
     state = card.voting
     voting_open = state is None or state.open
     if state is None or state.open:
-        blocks.append(context(interest_text(card)))
+        blocks.append(context(interest_text(card, hide_count=hide_count)))
     else:  # no button to press in vain: the card says when voting opens, or that it closed
-        blocks.append(context(interest_text(card), f":lock: {voting_closed_words(state)}"))
+        blocks.append(context(interest_text(card, hide_count=hide_count), f":lock: {voting_closed_words(state)}"))
     vote = [button("I'm interested", VOTE_ACTION, str(card.id), style="primary")] if voting_open else []
     blocks.append(
         {

@@ -17,6 +17,7 @@ from bot.listeners.cards import refresh_card
 from bot.listeners.commands import open_pitch_modal
 from bot.listeners.common import after_ack, app_context, event_for, tell, user_id_of
 from bot.listeners.events import publish_home
+from bot.outbound.background import MODAL
 from bot.services.errors import ServiceError
 from bot.services.home import set_reminders
 from bot.services.pitching import event_slots, get_pitch_card, parse_pitch_ref, pitch_for_edit, withdraw_pitch
@@ -87,7 +88,7 @@ def pitch_menu_callback(ack: Ack, body: dict[str, Any], client: WebClient, conte
         else:
             raise ServiceError("That menu item is out of date.")
 
-    after_ack(client, body, work)
+    after_ack(client, body, work, priority=MODAL)
 
 
 def withdraw_confirm_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -115,7 +116,7 @@ def home_pitch_callback(ack: Ack, body: dict[str, Any], client: WebClient, conte
             app_context(context), client, event_id=event.id, trigger_id=body["trigger_id"], user_id=user_id_of(body)
         )
 
-    after_ack(client, body, work)
+    after_ack(client, body, work, priority=MODAL)
 
 
 def home_unvote_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

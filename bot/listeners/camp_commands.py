@@ -20,7 +20,7 @@ from bot.context import AppContext
 from bot.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand
 from bot.listeners.cards import post_card, refresh_card, refresh_event_cards
 from bot.services.errors import ServiceError
-from bot.services.organising import event_status, set_voting
+from bot.services.organising import event_status, set_hide_counts, set_voting
 from bot.services.pitching import (
     PAPER_USAGE,
     InvalidPitch,
@@ -41,10 +41,15 @@ def status_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
 def voting_subcommand(ctx: AppContext, req: CampRequest) -> CampReply:
     assert req.event.id is not None
     word = req.args[0].lower() if req.args else ""
+    if word in ("hide-counts", "show-counts"):
+        note = set_hide_counts(ctx, req.event.id, hide=(word == "hide-counts"), actor=req.user_id)
+        refresh_event_cards(ctx, req.client, req.event.id)  # only cards whose look changes are sent
+        return CampReply(note)
     if word not in ("open", "close", "closed"):
-        raise ServiceError("Say `/camp voting open` or `/camp voting close`.")
+        raise ServiceError("Say `/camp voting open`, `/camp voting close`, or `/camp voting hide-counts` "
+                           "(`show-counts`) for blind voting.")
     change = set_voting(ctx, req.event.id, open_=(word == "open"), actor=req.user_id)
-    refresh_event_cards(ctx, req.client, req.event.id)  # the vote button follows
+    refresh_event_cards(ctx, req.client, req.event.id)  # the vote button follows; blind voting: counts appear
     return CampReply(change.note)
 
 

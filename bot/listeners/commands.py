@@ -15,6 +15,7 @@ from bot.context import AppContext
 from bot.listeners import camp_commands  # noqa: F401  (registers status, voting, paper, merge)
 from bot.listeners.camp_router import CampReply, route
 from bot.listeners.common import after_ack, app_context, event_for, tell
+from bot.outbound.background import MODAL
 from bot.services.pitching import TITLE_MAX, PitchInput, event_slots
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def pitch_command_callback(ack: Ack, body: dict[str, Any], client: WebClient, co
             log.warning("views.open failed: %s", exc.response.get("error"))
             tell(client, body, "Sorry, I couldn't open the pitch form. Please try `/pitch` again.")
 
-    after_ack(client, body, work)
+    after_ack(client, body, work, priority=MODAL)
 
 
 def send_reply(client: WebClient, body: dict[str, Any], reply: CampReply) -> None:
@@ -70,7 +71,7 @@ def camp_command_callback(ack: Ack, body: dict[str, Any], client: WebClient, con
         if reply is not None:
             send_reply(client, body, reply)
 
-    after_ack(client, body, work)
+    after_ack(client, body, work, priority=MODAL)  # an organiser is waiting (and some open a modal)
 
 
 def register(app: App, ctx: AppContext) -> None:

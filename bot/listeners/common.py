@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -21,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from bot.context import AppContext
 from bot.oauth import oauth_enabled
 from bot.outage import DB_BUSY, DB_DOWN
+from bot.outbound.background import NORMAL, pool
 from bot.services.errors import ServiceError
 from bot.services.events import get_event
 from bot.services.requests_seen import first_time
@@ -145,10 +147,17 @@ def claim_deferred(body: dict[str, Any]) -> bool:
     return False
 
 
-def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None]) -> None:
-    """Run the slow part of a listener: a ServiceError is told to the person as is; anything
-    else is logged (without tokens: SecretStr settings never print) and answered with a sorry.
-    A request already handled (by any process) is skipped."""
+def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None], *, priority: int = NORMAL) -> None:
+    """Hand the slow part of a listener to the background pool (bot.outbound.background), so
+    the thread that acknowledged the request is free for the next one at once; `priority=MODAL`
+    for work that opens a modal (its trigger expires 3 s after the click)."""
+    pool.submit(partial(_run_after_ack, client, body, work), priority)
+
+
+def _run_after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None]) -> None:
+    """Run it: a ServiceError is told to the person as is; anything else is logged (without
+    tokens: SecretStr settings never print) and answered with a sorry. A request already
+    handled (by any process) is skipped."""
     try:
         if not claim_deferred(body):
             return

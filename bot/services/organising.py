@@ -174,3 +174,19 @@ def event_status(ctx: AppContext, event_id: int) -> EventStatus:
             voters=int(voters),
             published_version=int(published) if published is not None else None,
         )
+
+
+def set_hide_counts(ctx: AppContext, event_id: int, *, hide: bool, actor: str) -> str:
+    """Blind voting on or off: while voting is open, cards show no count (no bandwagon, and no
+    card update per vote); counts appear when voting closes. Returns what to tell the organiser."""
+    with session_scope(ctx.engine) as db:
+        event = db.get(Event, event_id)
+        if event is None:
+            raise NotFound("The event is gone; load it again with campbot event load.")
+        event.hide_counts = hide
+        db.add(event)
+        db.add(AuditLog(event_id=event_id, actor=actor, action="voting.hide_counts" if hide else "voting.show_counts",
+                        detail={}))
+    if hide:
+        return "Counts are now hidden on the cards while voting is open; they appear when voting closes."
+    return "Counts are shown on the cards again."

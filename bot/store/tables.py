@@ -43,6 +43,7 @@ class Event(SQLModel, table=True):
     hashtag: str = Field(default="", max_length=64)
     notes_url_pattern: str = Field(default="", max_length=300)
     grid_post_at: datetime | None = _when(default=None)
+    hide_counts: bool = False  # blind voting: cards show no count until voting closes
     created_at: datetime = _when(nullable=False, default_factory=utcnow)
 
 
@@ -207,3 +208,23 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime = _when(nullable=False)
+
+
+class SlackBudget(SQLModel, table=True):
+    """One Slack rate-limit budget (workspace + method, or + channel for posts), shared by every
+    process: `tat` is the GCRA "theoretical arrival time" (epoch seconds) up to which the budget
+    is spoken for (bot.outbound.budget)."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    tat: float = 0.0
+
+
+class CardState(SQLModel, table=True):
+    """What a pitch card in Slack shows now (a hash of its text and blocks), and who is refreshing
+    it (an expiring claim, epoch seconds), so processes refresh a card one at a time
+    (bot.listeners.cards)."""
+
+    pitch_id: int = Field(primary_key=True)  # no foreign key: deleting a camp need not know this table
+    shown_hash: str = Field(default="", max_length=64)
+    shown_at: float = 0.0
+    refreshing_until: float = 0.0

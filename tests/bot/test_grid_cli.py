@@ -57,6 +57,7 @@ def test_cli_solve_publish_replan(ctx: AppContext, event: Event, camp: list[int]
     # with Slack configured, publishing the same version again sends what was not sent
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli")
     monkeypatch.setenv("CAMPBOT_SLACK_API_URL", fake.url)
+    monkeypatch.setenv("CAMPBOT_SLACK_LIMITS", "*=100000/1")  # the fake Slack limits nothing
     code, out = _run("publish", "--event", "lgc26", "--run", "1")
     assert code == 0, out
     assert out.startswith("Published version 1") and len(fake.calls_to("chat.update")) == 6

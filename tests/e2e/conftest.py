@@ -72,13 +72,22 @@ class BotServer:
         import time
         from concurrent.futures import ThreadPoolExecutor
 
+        from bot.listeners import cards
+        from bot.outbound.background import pool
+
         executor = listener_executor(self.app)
         assert isinstance(executor, ThreadPoolExecutor)
         deadline = time.monotonic() + timeout
-        while executor._work_queue.qsize() or _busy(executor):
-            if time.monotonic() > deadline:
-                raise AssertionError("listener work did not finish in time")
-            time.sleep(0.01)
+        while True:  # acks (Bolt's pool), then after-ack work (bot.outbound), then card refreshes
+            while executor._work_queue.qsize() or _busy(executor):
+                if time.monotonic() > deadline:
+                    raise AssertionError("listener work did not finish in time")
+                time.sleep(0.01)
+            left = max(0.0, deadline - time.monotonic())
+            if not (pool.wait_idle(left) and cards.wait_idle(self.ctx, left)):
+                raise AssertionError("after-ack work or card refreshes did not finish in time")
+            if not (executor._work_queue.qsize() or _busy(executor)) and pool.wait_idle(0):
+                return
 
 
 def _busy(executor: Any) -> bool:

@@ -34,7 +34,7 @@ from bot.jobs import start_scheduler
 from bot.settings import load_settings
 
 settings = load_settings(database_url=sys.argv[1], slack_api_url=sys.argv[2], slack_bot_token="xoxb-test-token",
-                         reminder_minutes=1)
+                         reminder_minutes=1, slack_limits="*=100000/1")
 ctx = build_context(settings, migrate=False)
 handle = start_scheduler(ctx, holder=sys.argv[3], lease_ttl=timedelta(seconds=3), tick_seconds=0.2)
 done = threading.Event()

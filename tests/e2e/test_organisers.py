@@ -124,8 +124,9 @@ def test_merge_moves_votes_once(slack: SlackSender, fake_slack: FakeSlack, bot: 
         slack.click("vote_toggle", str(a), user_id=user, message=msg_a)
     for user in ("U0Y", "U0BOTH"):
         slack.click("vote_toggle", str(b), user_id=user, message=msg_b)
-    fake_slack.wait_for("chat.update", 4)
-    bot.settle()
+    bot.settle()  # card updates are coalesced: the last one of each card carries its count
+    for pid in (a, b):
+        assert shown_count(card_updates(fake_slack, pid)[-1]) == 2
     with session_scope(bot.ctx.engine) as db:
         pb = db.get(Pitch, b)
         assert pb is not None

@@ -25,6 +25,7 @@ def test_serve_http_process(ctx: AppContext, event: Event, fake_slack: FakeSlack
         "SLACK_SIGNING_SECRET": "process-secret",
         "CAMPBOT_DATABASE_URL": ctx.settings.database_url,
         "CAMPBOT_SLACK_API_URL": fake_slack.url,
+        "CAMPBOT_SLACK_LIMITS": "*=100000/1",  # the fake Slack limits nothing
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(

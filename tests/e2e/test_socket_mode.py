@@ -129,6 +129,7 @@ def test_socket_mode_process(ctx: AppContext, event: Event, fake_slack: FakeSlac
         "CAMPBOT_MODE": "socket",
         "CAMPBOT_DATABASE_URL": ctx.settings.database_url,
         "CAMPBOT_SLACK_API_URL": fake_slack.url,
+        "CAMPBOT_SLACK_LIMITS": "*=100000/1",  # the fake Slack limits nothing
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("SLACK_SIGNING_SECRET", None)  # Socket Mode does not need it

@@ -31,6 +31,7 @@ TOKEN = "xoxb-444-campcampcampcampcampcamp"
 def settings(database_url: str) -> Settings:
     return load_settings(
         database_url=database_url,
+        slack_limits="*=100000/1",  # the fake Slack limits nothing
         slack_signing_secret="test-signing-secret",
         slack_client_id="1111.2222",
         slack_client_secret="oauth-client-secret",

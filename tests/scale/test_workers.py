@@ -52,6 +52,7 @@ def served(ctx: AppContext, event: Event, fake_slack: FakeSlack) -> Iterator[tup
         "SLACK_SIGNING_SECRET": SECRET,
         "CAMPBOT_DATABASE_URL": ctx.settings.database_url,
         "CAMPBOT_SLACK_API_URL": fake_slack.url,
+        "CAMPBOT_SLACK_LIMITS": "*=100000/1",  # the fake Slack limits nothing
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(

@@ -38,6 +38,8 @@ from urllib.parse import urlencode
 
 import requests
 
+from bot.local_slack import new_trigger_id
+
 _ids = itertools.count(1)
 
 
@@ -150,7 +152,7 @@ class SlackSender:
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": self.response_url or "https://hooks.slack.com/commands/T0CAMP/1/x",
-            "trigger_id": trigger_id or unique("13345224609."),
+            "trigger_id": trigger_id or new_trigger_id(),
         }
 
     def block_actions_payload(
@@ -171,7 +173,7 @@ class SlackSender:
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "legacy-verification-token",
-            "trigger_id": unique("13345224609."),
+            "trigger_id": new_trigger_id(),
             "team": {"id": self.team_id, "domain": self.team_domain},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -212,7 +214,7 @@ class SlackSender:
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "legacy-verification-token",
-            "trigger_id": unique("13345224609."),
+            "trigger_id": new_trigger_id(),
             "view": submitted,
             "response_urls": [],
             "enterprise": None,
