@@ -162,6 +162,7 @@ def post_closing(event_id: int) -> None:
 def sweep() -> None:
     """Retry what failed, finish what a dead process left, catch up what is due."""
     ctx, sender = _context()
+    notifying.expire_claims(ctx)  # a send claimed by a process that died is retried, not stuck
     for report in notifying.run_due(ctx, sender=sender):
         if report.sent or report.failed:
             log.info("sweep: %s %s for event %s: %s", report.item.what, report.item.ref, report.item.event_id,
@@ -173,6 +174,9 @@ def sweep() -> None:
     for pub in resume_publications(ctx, client=sender.client if sender else None):
         log.info("sweep: resumed publishing version %s: %d sent, %d failed", pub.number, len(pub.sent),
                  len(pub.failed))
+    stuck = notifying.stuck_claims(ctx)
+    if stuck:
+        log.warning("sweep: %d send(s) stuck in 'claimed': %s", len(stuck), ", ".join(stuck[:10]))
 
 
 _FUNCS = {"grid": post_grid, "voting": nudge_voting, "voting-open": open_voting, "voting-end": end_voting,

@@ -171,6 +171,24 @@ def replan_dm(event_name: str, number: int, items: list[tuple[str, str]]) -> tup
     return text, blocks
 
 
+def host_dm(event_name: str, sessions: list[tuple[str, str, str]]) -> tuple[str, Blocks]:
+    """The DM each host gets when the first grid is published: sessions are (title, "Library,
+    11:00–11:45", notes link or ""), raw text (escaped here)."""
+    lines = []
+    for title, where, notes in sessions:
+        line = f"• Your session *{escape(title)}*: {escape(where)}"
+        lines.append(line + (f", notes: {escape(notes)}" if notes else ""))
+    text = f"{escape(event_name)}: the grid is out. " + "; ".join(
+        f"Your session {escape(t)}: {escape(w)}" for t, w, _ in sessions)
+    blocks: Blocks = [
+        _section("*The grid is out*, and here is where you are hosting:"),
+        _section(truncate("\n".join(lines), SECTION_CHARS)),
+        _context("If it moves, you will get a message like this one. The full grid is pinned in the "
+                 "announcements channel."),
+    ]
+    return truncate(text, 300), blocks
+
+
 def placement_words(entry: GridEntry | None, tz: ZoneInfo, number: int) -> str:
     """What a pitch card says once a grid is out, as plain (unescaped) text for the card
     builder: "Main hall, Sat 11:00–11:45 (grid version 2)", or that it is not in the grid."""

@@ -185,6 +185,11 @@ def _replan(ctx: AppContext, req: CampRequest) -> str:
     )
 
 
+def plan_text(plan: str) -> str:
+    """Told before a publish's sends start: what goes out, and about how long Slack's limits make it."""
+    return f"Publishing: {plan}. You'll get a summary when it's done."
+
+
 def publish_text(report: publishing.PublishReport) -> str:
     """What the organiser is told after a publish."""
     grids = sum(1 for k in report.sent + report.skipped if k.startswith("grid:"))
@@ -221,7 +226,8 @@ def _publish(ctx: AppContext, req: CampRequest) -> str:
                                "everyone grid) or `coverage` (the default); for example `/camp publish seats`.")
     draft = latest_draft(ctx, req.event.id, run_id=run_id, objective=objective)
     assert draft.id is not None
-    _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client)
+    _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client,
+                                               on_plan=lambda plan: tell(req.client, req.body, plan_text(plan)))
     return publish_text(report)
 
 
@@ -328,7 +334,8 @@ def publish_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
         event = _require_organiser(ctx, context, client, user)
         assert event.id is not None
         version_id = int(body["actions"][0]["value"])
-        _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user, client=client)
+        _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user, client=client,
+                                                   on_plan=lambda plan: tell(client, body, plan_text(plan)))
         tell(client, body, publish_text(report))
 
     after_ack(client, body, _escaped(work))

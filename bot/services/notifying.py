@@ -24,10 +24,12 @@ Why it is built this way:
 * **Content is read at send time, by ids.** A reminder job knows only (event, slot); it reads
   the latest published version when it fires, so a re-plan can never leave a stale reminder
   behind for a session that moved.
-* **Pacing.** Slack allows about one message a second per channel with short bursts, plus a
-  workspace-wide limit. `Pacer` is a token bucket per channel and one overall; a 429 makes
-  every sender wait out Retry-After (`PacedRateLimitRetry`). A message that still fails after
-  the client's retries is marked failed and retried by the next sweep, never dropped.
+* **Pacing.** Every send takes its turn from the budget shared by all of campbot's senders and
+  processes (bot.outbound), at the BULK priority: after anything a person or a card waits for.
+  On top, `Pacer` (in-process, with an injectable clock so tests can run a storm of 429s
+  without sleeping) keeps this sender's own rhythm and makes it wait out a Retry-After
+  (`PacedRateLimitRetry`). A message that still fails after the client's retries is marked
+  failed and retried by the next sweep, never dropped.
 """
 
 from __future__ import annotations
@@ -56,9 +58,11 @@ from sqlmodel import col, select
 
 from bot.blocks import reminders as blocks
 from bot.context import AppContext
+from bot.outbound.budget import BULK
+from bot.outbound.client import paced_client, sending_as
 from bot.services.grid_queries import GridEntry, ResolvedGrid, published_grid
 from bot.services.voting import CLOSED, voting_is_open, voting_state
-from bot.slack_client import make_web_client, token_for_event
+from bot.slack_client import token_for_event
 from bot.store.db import session_scope
 from bot.store.tables import Event, Person, SentNotification, Vote
 from bot.token_state import token_problem
@@ -166,7 +170,7 @@ class Sender:
     @classmethod
     def for_settings(cls, ctx: AppContext, pacer: Pacer | None = None, *, token: str | None = None) -> Sender:
         pacer = pacer or Pacer()
-        client = make_web_client(ctx.settings, token)
+        client = paced_client(ctx, token)  # the budget shared with every other sender (bot.outbound)
         client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
         client.retry_handlers.append(PacedRateLimitRetry(pacer))
         return cls(client=client, pacer=pacer)
@@ -175,8 +179,9 @@ class Sender:
         """Post to a channel (a user id posts to that person's DM with the app); returns "channel ts"."""
         self.pacer.wait(channel)
         try:
-            resp = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
-                                                unfurl_links=False, unfurl_media=False)
+            with sending_as(BULK):  # after what a person or a card waits for
+                resp = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
+                                                    unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
             if exc.response.status_code == 429:  # the client's retries ran out: the next send still waits
                 self.pacer.hold(_retry_after(exc.response.headers))
@@ -640,3 +645,31 @@ def sent_counts(ctx: AppContext, event_id: int) -> dict[str, int]:
 def iter_items(ctx: AppContext) -> Iterator[Item]:
     for event_id in event_ids(ctx):
         yield from plan_items(ctx, event_id)
+
+
+STALE_CLAIM = timedelta(minutes=3)  # longer than any lease (CLAIM_TIMEOUT, ITEM_CLAIM_TIMEOUT, publishing's)
+
+
+def expire_claims(ctx: AppContext) -> list[str]:
+    """Claims older than every lease belong to a process that died (a kill -9 mid-send): mark them
+    "failed" (retried by the sweep while still useful, like any failed send) so that no row stays
+    "claimed" for ever. Returns their keys."""
+    table = SentNotification.__table__  # type: ignore[attr-defined]
+    cutoff = ctx.now() - STALE_CLAIM
+    with session_scope(ctx.engine) as db:
+        keys = [str(k) for k in db.exec(select(SentNotification.key).where(
+            SentNotification.status == "claimed", col(SentNotification.sent_at) < cutoff))]
+        if keys:
+            db.exec(update(table).where(table.c.key.in_(keys), table.c.status == "claimed")
+                    .values(status="failed", detail="claim expired: the process sending it stopped"))
+    for key in keys:
+        log.warning("claim on %s expired (its process stopped mid-send); it will be retried if still useful", key)
+    return keys
+
+
+def stuck_claims(ctx: AppContext) -> list[str]:
+    """Keys still "claimed" long after every lease ran out (the sweep reports these; none expected)."""
+    cutoff = ctx.now() - STALE_CLAIM
+    with session_scope(ctx.engine) as db:
+        return [str(k) for k in db.exec(select(SentNotification.key).where(
+            SentNotification.status == "claimed", col(SentNotification.sent_at) < cutoff))]

@@ -27,6 +27,7 @@ import importlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,9 @@ from sqlmodel import Session, col, select
 
 from bot.blocks import grid as grid_blocks
 from bot.context import AppContext
+from bot.outbound.budget import BULK, CARDS
+from bot.outbound.client import paced, pacing_for, sending_as
+from bot.outbound.limits import Limit
 from bot.services.errors import NotFound, ServiceError
 from bot.services.grid_queries import ResolvedGrid, resolve_grid
 from bot.services.problem_builder import latest_published
@@ -69,8 +73,10 @@ class PublishReport:
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
     dm_users: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    plan: str = ""  # "sending 60 card update(s) and 48 DM(s), about 1 minute"
 
 
 # --------------------------------------------------------------------------- the changelog
@@ -207,15 +213,21 @@ def publish(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
 
 
 def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
-                        client: WebClient | None = None, send: bool = True) -> tuple[GridVersion, PublishReport]:
+                        client: WebClient | None = None, send: bool = True,
+                        on_plan: Callable[[str], None] | None = None) -> tuple[GridVersion, PublishReport]:
     """publish(), and what was sent. With send=False (no Slack configured) only the numbering
-    happens; publishing the same version later with send=True does the sends."""
+    happens; publishing the same version later with send=True does the sends.
+
+    Every send is paced under Slack's limits (bot.outbound): the announcement and the card
+    updates at the cards' priority, the DMs as bulk, the cards and the DMs side by side (they
+    spend different budgets). `on_plan` is told first what will go and about how long it takes
+    ("sending 60 card updates and 48 DMs, about 1 minute"), so the organiser knows what to expect."""
     version, _new = _number_it(ctx, event_id, grid_version_id, actor)
     assert version.number is not None and version.id is not None
     if not send:
         return version, PublishReport(version.id, version.number, list(version.changelog),
                                       notes=["nothing was sent to Slack"])
-    client = client or client_for_event(ctx, event_id)
+    client = paced(client or client_for_event(ctx, event_id), ctx)
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         assert event is not None
@@ -223,30 +235,96 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
         changes = [Change(**c) for c in (version.figures or {}).get("changes") or []]
         cards = _cards_to_update(db, event_id, grid, changes)
         dms = _dm_targets(db, changes) if version.number > 1 else {}
+    hosts = _host_sessions(grid, event.notes_url_pattern) if version.number == 1 else {}
     report = PublishReport(version.id, version.number, list(version.changelog))
-    _post_grid(ctx, client, event, grid, report, has_changelog=version.number > 1)
-    if version.number > 1 and event.announce_channel:
-        text, blocks = grid_blocks.changelog_message(event.name, version.number, list(version.changelog))
-        _tally(report, f"changelog:{event_id}:{version.number}", send_once(
-            ctx, event_id, f"changelog:{event_id}:{version.number}", "changelog", event.announce_channel,
-            lambda: _post(client, event.announce_channel or "", text, blocks)))
-    for pitch_id, channel, ts, words in cards:
-        key = f"card:{pitch_id}:{version.number}"
-        _tally(report, key, send_once(ctx, event_id, key, "card", f"{channel}:{ts}",
-                                      _card_sender(ctx, client, event_id, pitch_id, channel, ts, words)))
-    for person_id, (user, items) in sorted(dms.items()):
-        key = f"replan-dm:{event_id}:{version.number}:{person_id}"
-        text, blocks = grid_blocks.replan_dm(event.name, version.number, items)
-        outcome = send_once(ctx, event_id, key, "replan-dm", user, _bind(_dm, client, user, text, blocks))
-        _tally(report, key, outcome)
-        if outcome[0] in ("sent", "done"):
-            report.dm_users.append(user)
+    posts = len(grid_blocks.grid_messages(grid, changelog_hint=version.number > 1)) if event.announce_channel else 0
+    report.plan = send_plan(ctx, posts + (1 if version.number > 1 else 0), len(cards), len(dms) + len(hosts))
+    if on_plan is not None:
+        on_plan(report.plan)
+    with sending_as(CARDS):
+        _post_grid(ctx, client, event, grid, report, has_changelog=version.number > 1)
+        if version.number > 1 and event.announce_channel:
+            text, blocks = grid_blocks.changelog_message(event.name, version.number, list(version.changelog))
+            _tally(report, f"changelog:{event_id}:{version.number}", send_once(
+                ctx, event_id, f"changelog:{event_id}:{version.number}", "changelog", event.announce_channel,
+                lambda: _post(client, event.announce_channel or "", text, blocks)))
+
+    def send_cards() -> None:
+        with sending_as(CARDS):
+            for pitch_id, channel, ts, words in cards:
+                key = f"card:{pitch_id}:{version.number}"
+                _tally(report, key, send_once(ctx, event_id, key, "card", f"{channel}:{ts}",
+                                              _card_sender(ctx, client, event_id, pitch_id, channel, ts, words)))
+
+    def send_dms() -> None:
+        with sending_as(BULK):
+            for person_id, (user, items) in sorted(dms.items()):
+                text, blocks = grid_blocks.replan_dm(event.name, version.number or 0, items)
+                _send_dm(ctx, client, report, event_id, f"replan-dm:{event_id}:{version.number}:{person_id}",
+                         "replan-dm", user, text, blocks)
+            for user, sessions in sorted(hosts.items()):
+                text, blocks = grid_blocks.host_dm(event.name, sessions)
+                _send_dm(ctx, client, report, event_id, f"host-dm:{event_id}:{version.number}:{user}", "host-dm",
+                         user, text, blocks)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="campbot-publish") as pool:
+        for done in [pool.submit(send_cards), pool.submit(send_dms)]:
+            done.result()
     _reschedule_reminders(ctx, event_id, report)
-    if report.failed:
-        log.warning("publish of %s v%s: %d sends failed", event.slug, version.number, len(report.failed))
+    if report.failed or report.busy:
+        log.warning("publish of %s v%s: %d sends failed, %d still claimed elsewhere; the sweep finishes them",
+                    event.slug, version.number, len(report.failed), len(report.busy))
     else:
         _mark_complete(ctx, version.id)
     return version, report
+
+
+def _send_dm(ctx: AppContext, client: WebClient, report: PublishReport, event_id: int, key: str, kind: str,
+             user: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    outcome = send_once(ctx, event_id, key, kind, user, _bind(_dm, client, user, text, blocks))
+    _tally(report, key, outcome)
+    if outcome[0] in ("sent", "done"):
+        report.dm_users.append(user)
+
+
+def _host_sessions(grid: ResolvedGrid, notes_pattern: str) -> dict[str, list[tuple[str, str, str]]]:
+    """Slack user id -> [(title, "Library, 11:00–11:45", notes link)] for every host in the grid."""
+    from bot.services.notifying import notes_url
+
+    out: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for entry in sorted(grid.entries, key=lambda e: (e.start, e.room_position)):
+        where = f"{entry.room_name}, {entry.start.astimezone(grid.tz):%H:%M}–{entry.end.astimezone(grid.tz):%H:%M}"
+        for user in entry.host_user_ids:
+            out[user].append((entry.title, where, notes_url(notes_pattern, entry)))
+    return dict(out)
+
+
+def send_plan(ctx: AppContext, posts: int, cards: int, dms: int) -> str:
+    """What a publish will send and about how long it takes within Slack's limits (the paced rates
+    of bot.outbound.limits: posts to one channel, chat.update, and conversations.open per DM)."""
+    limits = pacing_for(ctx).limits
+    seconds = max(_paced_seconds(posts, limits.per_channel), _paced_seconds(cards, limits.for_method("chat.update")),
+                  _paced_seconds(dms, limits.for_method("conversations.open")))
+    parts = [f"{posts} announcement message(s)"] if posts else []
+    parts += [f"{cards} card update(s)"] if cards else []
+    parts += [f"{dms} DM(s)"] if dms else []
+    what = ", ".join(parts) or "nothing"
+    return f"sending {what}, {_about(seconds)}"
+
+
+def _paced_seconds(count: int, limit: Limit | None) -> float:
+    if limit is None or count <= 0 or limit.is_unlimited():
+        return 0.0
+    interval, burst = limit.pace()
+    return max(0, count - burst) * interval
+
+
+def _about(seconds: float) -> str:
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 90:
+        return f"about {int(round(seconds / 10.0)) * 10} seconds" if seconds < 55 else "about 1 minute"
+    return f"about {int(round(seconds / 60.0))} minutes"
 
 
 def _mark_complete(ctx: AppContext, version_id: int) -> None:
@@ -282,7 +360,9 @@ def _bind(fn: Callable[[WebClient, str, str, list[dict[str, Any]]], str], client
 
 
 def _tally(report: PublishReport, key: str, outcome: tuple[str, str]) -> None:
-    {"sent": report.sent, "done": report.skipped, "busy": report.skipped}.get(outcome[0], report.failed).append(key)
+    """File a send under sent / skipped (done earlier) / busy (claimed by someone else, not yet
+    known to be sent: the publish stays unfinished so the sweep comes back) / failed."""
+    {"sent": report.sent, "done": report.skipped, "busy": report.busy}.get(outcome[0], report.failed).append(key)
 
 
 def _post(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> str:

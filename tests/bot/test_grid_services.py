@@ -306,7 +306,12 @@ def test_publish_v1_posts_pins_and_updates_every_card_once(sctx: AppContext, eve
     assert set(updates) == {ts[a], ts[b], ts[unplaced]}
     assert "Main hall" in str(updates[ts[a]]["blocks"]) and "Sat 10:00" in str(updates[ts[a]]["blocks"])
     assert "Not in the grid" in str(updates[ts[unplaced]]["blocks"])
-    assert not fake.calls_to("conversations.open")  # version 1 DMs nobody
+    # version 1 DMs each placed host once with where and when (issue 14); the unplaced host, nobody
+    assert sorted(c.params["users"] for c in fake.calls_to("conversations.open")) == ["U1", "U2"]
+    dms = {c.params["channel"]: str(c.params["blocks"]) for c in fake.calls_to("chat.postMessage")
+           if str(c.params["channel"]).startswith("D")}
+    assert "Your session *Second*: Council chamber, " in dms["D2"] and "<!channel>" not in dms["D1"]
+    assert report.plan.startswith("sending 1 announcement message(s), 3 card update(s), 2 DM(s)")
 
     calls = len(fake.calls)
     again, report2 = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE2")
@@ -330,7 +335,7 @@ def test_publish_resumes_after_a_failure_and_a_crash_without_double_sends(sctx: 
     _, first = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
 
     assert first.failed == [f"card:{ids[0]}:1"]  # the stale claim was retried; Slack refused it once
-    assert f"card:{ids[1]}:1" in first.skipped  # the fresh claim belongs to someone else
+    assert f"card:{ids[1]}:1" in first.busy  # the fresh claim belongs to someone else: not done yet
     assert sorted(c.params["ts"] for c in fake.calls_to("chat.update")) == sorted(
         f"1600000000.{pid:06d}" for pid in ids[2:])
     with session_scope(sctx.engine) as db:  # the other worker finishes its send

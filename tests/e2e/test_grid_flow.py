@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import solver_runner
+from bot.escape import escape
 from bot.services.grid_queries import load_grid, published_grid
 from bot.services.pitching import PitchInput, create_pitch, get_pitch_card, set_card_message
 from bot.services.voting import toggle_vote
@@ -46,13 +47,19 @@ def _button(call: Call, action_id: str) -> dict[str, Any]:
     raise AssertionError(f"no {action_id} button in {call.params['blocks']}")
 
 
+def _not_plan(call: Call) -> bool:
+    """Not the "Publishing: sending …, about N seconds" note a publish gives before its sends."""
+    return not str(call.params.get("text", "")).startswith("Publishing:")
+
+
 def _click_publish(slack: SlackSender, fake: FakeSlack, preview: Call, *, user: str = ORG) -> str:
-    before = len(fake.calls_to("response_url"))
+    """Press Publish; the summary (or refusal) it answers with once the sends are done."""
+    before = len([c for c in fake.calls_to("response_url") if _not_plan(c)])
     button = _button(preview, "grid_publish")
     sent = slack.click("grid_publish", button["value"], user_id=user,
                        message={"type": "message", "ts": "1700000099.000001", "text": "", "blocks": []})
     assert sent.status == 200
-    return str(fake.wait_for("response_url", before + 1, timeout=30)[-1].params.get("text", ""))
+    return str(fake.wait_for("response_url", before + 1, timeout=30, where=_not_plan)[-1].params.get("text", ""))
 
 
 def _announce(fake: FakeSlack) -> list[Call]:
@@ -138,7 +145,14 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
         entry = placed[pid]
         assert f"{entry.room_name}, Sat {entry.start.astimezone(v1.tz):%H:%M}" in card_updates[with_cards[pid]]
     assert "Not in the grid (version 1)" in card_updates[with_cards[excluded]]
-    assert not fake_slack.calls_to("conversations.open")  # nobody is DMed about version 1
+    # every host gets one DM saying where and when (issue 14), nobody else is DMed about version 1
+    hosts = {u: e for e in v1.entries for u in e.host_user_ids}
+    opened = [c.params["users"] for c in fake_slack.calls_to("conversations.open")]
+    assert sorted(opened) == sorted(hosts)
+    for dm in _dms(fake_slack):
+        entry = hosts["U" + dm.params["channel"][1:]]
+        where = f"{entry.room_name}, {entry.start.astimezone(v1.tz):%H:%M}–{entry.end.astimezone(v1.tz):%H:%M}"
+        assert f"Your session *{escape(entry.title)}*: {where}" in str(dm.params["blocks"])
 
     # -- the day goes on: at noon the Committee room A is lost
     clock.set(at("12:00"))
@@ -189,7 +203,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     again = _click_publish(slack, fake_slack, preview2)
     assert again.startswith("Published version 2")
     bot.settle()
-    assert [c.method for c in fake_slack.calls[calls:]] == ["response_url"]
+    assert {c.method for c in fake_slack.calls[calls:]} == {"response_url"}  # the plan, then the summary
 
 
 @pytest.mark.parametrize(("code", "reason"), [

@@ -21,6 +21,7 @@ from bot.services import publishing
 from bot.store.db import session_scope
 from bot.store.tables import Event, GridVersion
 from tests.bot.test_grid_helpers import add_pitch, make_draft
+from tests.e2e.conftest import CampClock
 from tests.support.fake_slack import FakeSlack
 
 
@@ -94,3 +95,43 @@ def test_death_after_the_commit_and_again_mid_sends_resumes_each_message_once(
     with session_scope(ctx.engine) as db:
         published = db.exec(select(GridVersion).where(GridVersion.status == "published")).all()
     assert [v.number for v in published] == [1]
+
+
+def test_a_claim_left_by_a_killed_publisher_expires_and_the_sweep_reports_nothing_stuck(
+    ctx: AppContext, event: Event, fake_slack: FakeSlack, clock: CampClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """kill -9 in the middle of publishing: the send being made stays "claimed" (issue 15, point 6).
+    The sweep must not call the publication done while that claim is fresh, must send the message
+    once the claim has expired, and must leave no row "claimed"."""
+    from bot import jobs
+    from bot.services import notifying
+    from bot.store.tables import SentNotification
+
+    assert event.id is not None
+    ids = [add_pitch(ctx, event, f"Talk {i}", f"U0H{i}") for i in range(3)]
+    draft = make_draft(ctx, event, {pid: (f"r{i + 1}", "t1") for i, pid in enumerate(ids)})
+    publishing.publish_with_report(ctx, event.id, draft, actor="U0ORGANISE1", send=False)
+    killed = f"card:{ids[1]}:1"  # the send the killed process had claimed, and never finished
+    with session_scope(ctx.engine) as db:
+        db.add(SentNotification(event_id=event.id, key=killed, kind="card", target="x", status="claimed",
+                                attempts=1, sent_at=clock()))
+
+    jobs._bind(ctx, None)  # what the scheduler's executor threads do
+    try:
+        jobs.sweep()  # at once after the restart: the claim is fresh, so the publication stays open
+        assert f"1600000000.{ids[1]:06d}" not in [c.params["ts"] for c in fake_slack.calls_to("chat.update")]
+        assert not (_version(ctx, draft).figures or {}).get("sends_complete")
+        clock.advance(minutes=4)  # past every claim lease
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            jobs.sweep()
+        assert "expired" in caplog.text and "stuck" not in caplog.text
+    finally:
+        jobs._bind(None, None)  # type: ignore[arg-type]
+    updated = [c.params["ts"] for c in fake_slack.calls_to("chat.update")]
+    assert sorted(updated) == sorted(f"1600000000.{pid:06d}" for pid in ids)  # each card once
+    assert notifying.stuck_claims(ctx) == []
+    with session_scope(ctx.engine) as db:
+        assert db.exec(select(SentNotification).where(SentNotification.status == "claimed")).all() == []
+        assert db.exec(select(SentNotification).where(SentNotification.key == killed)).one().status == "sent"
+    assert publishing.resume_publications(ctx) == []  # complete now

@@ -17,7 +17,10 @@ def test_sweep_resends_only_what_failed(jctx: AppContext, camp: Event, fake_slac
     draft = make_draft(jctx, camp, {pid: (f"r{i + 1}", "t1") for i, pid in enumerate(ids)})
     fake_slack.fail("chat.postMessage", error="not_in_channel", times=1)  # the grid post is refused once
     _, report = publishing.publish_with_report(jctx, camp.id, draft, actor="U0ORGANISE1")
-    assert report.failed and not fake_slack.calls_to("chat.postMessage")
+    announce = lambda: [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "#lgc-announce"]  # noqa: E731
+    assert report.failed == ["grid:1:1:part1"] and not announce()
+    hosts_told = len(fake_slack.calls_to("chat.postMessage"))  # every host's DM went out (issue 14)
+    assert hosts_told == 3
     updates = len(fake_slack.calls_to("chat.update"))
     assert updates == 3
 
@@ -25,7 +28,7 @@ def test_sweep_resends_only_what_failed(jctx: AppContext, camp: Event, fake_slac
     try:
         jobs.sweep()
         grid_posts = len(fake_slack.calls_to("chat.postMessage"))
-        assert grid_posts >= 1
+        assert len(announce()) >= 1 and grid_posts == hosts_told + len(announce())
         assert len(fake_slack.calls_to("chat.update")) == updates  # the cards were not sent again
         jobs.sweep()  # nothing left: nothing more is sent
         assert len(fake_slack.calls_to("chat.postMessage")) == grid_posts
