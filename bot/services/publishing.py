@@ -54,6 +54,7 @@ from bot.token_state import token_problem
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=2)
+TELL_PLAN_FROM = 10.0  # seconds: a publish that takes longer tells the organiser first what goes and how long
 
 
 @dataclass(frozen=True)
@@ -238,8 +239,8 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
     hosts = _host_sessions(grid, event.notes_url_pattern) if version.number == 1 else {}
     report = PublishReport(version.id, version.number, list(version.changelog))
     posts = len(grid_blocks.grid_messages(grid, changelog_hint=version.number > 1)) if event.announce_channel else 0
-    report.plan = send_plan(ctx, posts + (1 if version.number > 1 else 0), len(cards), len(dms) + len(hosts))
-    if on_plan is not None:
+    report.plan, seconds = send_plan(ctx, posts + (1 if version.number > 1 else 0), len(cards), len(dms) + len(hosts))
+    if on_plan is not None and seconds >= TELL_PLAN_FROM:
         on_plan(report.plan)
     with sending_as(CARDS):
         _post_grid(ctx, client, event, grid, report, has_changelog=version.number > 1)
@@ -299,7 +300,7 @@ def _host_sessions(grid: ResolvedGrid, notes_pattern: str) -> dict[str, list[tup
     return dict(out)
 
 
-def send_plan(ctx: AppContext, posts: int, cards: int, dms: int) -> str:
+def send_plan(ctx: AppContext, posts: int, cards: int, dms: int) -> tuple[str, float]:
     """What a publish will send and about how long it takes within Slack's limits (the paced rates
     of bot.outbound.limits: posts to one channel, chat.update, and conversations.open per DM)."""
     limits = pacing_for(ctx).limits
@@ -309,7 +310,7 @@ def send_plan(ctx: AppContext, posts: int, cards: int, dms: int) -> str:
     parts += [f"{cards} card update(s)"] if cards else []
     parts += [f"{dms} DM(s)"] if dms else []
     what = ", ".join(parts) or "nothing"
-    return f"sending {what}, {_about(seconds)}"
+    return f"sending {what}, {_about(seconds)}", seconds
 
 
 def _paced_seconds(count: int, limit: Limit | None) -> float:
