@@ -68,7 +68,9 @@ def run(url: str, rounds: int) -> tuple[dict[str, dict[str, list[float]]], dict[
     engine = make_engine(url)
     upgrade(engine)
     settings = load_settings(
-        database_url=url, slack_signing_secret=SECRET, slack_bot_token="xoxb-bench", slack_api_url=fake.url, mode="http"
+        database_url=url, slack_signing_secret=SECRET, slack_bot_token="xoxb-bench", slack_api_url=fake.url,
+        mode="http",
+        slack_limits="*=100000/1",  # the fake Slack here limits nothing
     )
     ctx = AppContext(settings=settings, engine=engine)
     load_event(ctx, read_event_file(ROOT / "examples" / "localgovcamp.yaml"))

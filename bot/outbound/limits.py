@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SAFETY = 1.05  # pace 5% under the limit, plus JITTER seconds between calls: clocks and network
-JITTER = 0.05  # jitter (a busy machine, a slow request) must not tip us over
+SAFETY = 1.02  # pace 2% under the limit, plus JITTER seconds between calls: clocks and network
+JITTER = 0.1  # jitter (a busy machine, a slow request) must not tip us over
 
 
 @dataclass(frozen=True)
