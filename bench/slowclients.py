@@ -99,7 +99,8 @@ def run_mode(workers: int, args: argparse.Namespace) -> bool:
     pid = _prepare(url)
     fake = FakeSlack().start()
     env = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "CAMPBOT_DATABASE_URL": url,
-           "CAMPBOT_SLACK_API_URL": fake.url, "CAMPBOT_LOG_LEVEL": "WARNING"}
+           "CAMPBOT_SLACK_API_URL": fake.url, "CAMPBOT_LOG_LEVEL": "WARNING",
+           "CAMPBOT_SLACK_LIMITS": "*=100000/1"}  # the fake Slack limits nothing
     proc, base = start_serve(env, workers=workers)
     port = int(base.rsplit(":", 1)[1])
     slack = SlackSender(url=base + "/slack/events", signing_secret=SECRET, response_url=fake.respond_url())

@@ -138,6 +138,7 @@ def workers(ctx: AppContext, event: Event, fake_slack: FakeSlack, pitch_id: int)
         "SLACK_SIGNING_SECRET": secret.get_secret_value(),
         "CAMPBOT_DATABASE_URL": ctx.settings.database_url,
         "CAMPBOT_SLACK_API_URL": fake_slack.url,
+        "CAMPBOT_SLACK_LIMITS": "*=100000/1",  # the fake Slack limits nothing
         "CAMPBOT_HTTP_HEADER_TIMEOUT": str(SHORT.header_seconds),
         "CAMPBOT_HTTP_BODY_TIMEOUT": str(SHORT.body_seconds),
     }, workers=2)
