@@ -34,7 +34,8 @@ def setup_reply(s: SetupSummary) -> tuple[str, Blocks]:
     blocks = [_section(head), _section("*Rooms*\n" + rooms), _section("*Slots*\n" + slots),
               {"type": "context", "elements": [{"type": "mrkdwn", "text":
                "Change the quota or closing time with `/camp setup quota 12` or `/camp setup closes 09:45`; "
-               "rooms and slots with `campbot event load FILE`."}]}]
+               "rooms and slots with `campbot event load FILE`. On the day, `/camp close-room r1 from 13:00` "
+               "closes a room (kept across loads of the file) and `/camp open-room r1` opens it again."}]}]
     return f"Set-up of {s.name}", blocks
 
 
