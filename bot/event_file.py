@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.safe_yaml import YamlFileError, load_yaml_text, read_text_file
 
 FEATURES = ("step_free", "projector", "hearing_loop", "quiet", "whiteboard")
 _KEY = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
@@ -62,7 +63,7 @@ class EventSpec(_Strict):
     def _known_zone(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a directory, a name too long
             raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/London") from None
         return v
 
@@ -174,13 +175,39 @@ def _where(loc: tuple[Any, ...]) -> str:
     return path or "file"
 
 
-def parse_event_file(text: str, source: str = "event file") -> EventFile:
+YEARS_AROUND_TODAY = 10  # a camp's dates lie within this many years of today (date arithmetic stays sane)
+
+
+def _date_problems(spec: EventFile, today: Date) -> list[str]:
+    """Dates far from today are typing mistakes (0001-01-01, 9999-12-31) that load and then
+    break publishing, reminders and calendar feeds: refuse them up front."""
+    earliest = Date(max(1, today.year - YEARS_AROUND_TODAY), 1, 1)
+    latest = Date(min(9999, today.year + YEARS_AROUND_TODAY), 12, 31)
+    fields: list[tuple[str, Date | datetime | time | None]] = [
+        ("event.date", spec.event.date),
+        ("event.voting.opens", spec.event.voting.opens),
+        ("event.voting.closes", spec.event.voting.closes),
+        ("event.grid_post_at", spec.event.grid_post_at),
+    ]
+    for i, slot in enumerate(spec.slots):
+        fields += [(f"slots[{i}].start", slot.start), (f"slots[{i}].end", slot.end)]
+    problems = []
+    for where, value in fields:
+        day = value.date() if isinstance(value, datetime) else value if isinstance(value, Date) else None
+        if day is not None and not earliest <= day <= latest:
+            problems.append(
+                f"{where}: {day.isoformat()} is too far from today; give a date between "
+                f"{earliest.isoformat()} and {latest.isoformat()}, e.g. {today.year}-06-20"
+            )
+    return problems
+
+
+def parse_event_file(text: str, source: str = "event file", *, today: Date | None = None) -> EventFile:
+    """The checked file, or EventFileError listing every problem (never another exception)."""
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise EventFileError(f"{source}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raw = load_yaml_text(text, source)
+    except YamlFileError as exc:
+        raise EventFileError(str(exc)) from None
     if not isinstance(raw, dict):
         raise EventFileError(f"{source}: expected sections 'event', 'rooms' and 'slots' at the top level")
     try:
@@ -195,6 +222,9 @@ def parse_event_file(text: str, source: str = "event file") -> EventFile:
                 msg = "required field is missing"
             lines.append(f"  {_where(tuple(err['loc']))}: {msg}")
         raise EventFileError(f"{source}: cannot load, nothing was changed:\n" + "\n".join(lines)) from None
+    dates = _date_problems(spec, today or Date.today())
+    if dates:
+        raise EventFileError(f"{source}: cannot load, nothing was changed:\n" + "\n".join(f"  {p}" for p in dates))
     try:
         resolved_slots(spec)
     except EventFileError as exc:
@@ -202,9 +232,9 @@ def parse_event_file(text: str, source: str = "event file") -> EventFile:
     return spec
 
 
-def read_event_file(path: Path) -> EventFile:
+def read_event_file(path: Path, *, today: Date | None = None) -> EventFile:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EventFileError(f"{path}: cannot read the file ({exc.strerror})") from None
-    return parse_event_file(text, str(path))
+        text = read_text_file(path)
+    except YamlFileError as exc:
+        raise EventFileError(str(exc)) from None
+    return parse_event_file(text, str(path), today=today)

@@ -36,6 +36,7 @@ from bot.exports.grid_view import (
     PitchListItem,
     hashtags,
     hhmm,
+    local_time,
     notes_url,
     placements,
     slot_numbers,
@@ -84,7 +85,7 @@ def grid_rows(view: GridView) -> list[list[object]]:
         leaders = [safe_cell(h) for h in session.hosts[:4]]
         leaders += [""] * (4 - len(leaders))
         for slot in placement.slots:
-            local = slot.start.astimezone(view.tz)
+            local = local_time(view, slot.start)
             row: list[object] = [
                 local.year,
                 hhmm(view, slot.start),

@@ -29,6 +29,7 @@ from bot.exports.grid_view import (
     Placement,
     days,
     local_day,
+    local_time,
     notes_url,
     ordered_slots,
     placements,
@@ -67,14 +68,14 @@ def _timeslot_duration(view: GridView) -> str:
     step = 0
     for slot in view.slots:
         for moment in (slot.start, slot.end):
-            local = moment.astimezone(view.tz)
+            local = local_time(view, moment)
             step = math.gcd(step, local.hour * 60 + local.minute)
     step = step or 60
     return _hhmm(timedelta(minutes=min(step, 60)))
 
 
 def _iso(view: GridView, moment: datetime) -> str:
-    return moment.astimezone(view.tz).isoformat()
+    return local_time(view, moment).isoformat()
 
 
 def _event(view: GridView, placement: Placement, event_id: int, base_url: str) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def _event(view: GridView, placement: Placement, event_id: int, base_url: str) -
         "id": event_id,
         "guid": _guid(view, "session", session.id),
         "date": _iso(view, placement.start),
-        "start": placement.start.astimezone(view.tz).strftime("%H:%M"),
+        "start": local_time(view, placement.start).strftime("%H:%M"),
         "duration": _hhmm(placement.end - placement.start),
         "room": placement.room.name,
         "slug": slug.strip("-"),

@@ -134,9 +134,19 @@ def ordered_slots(view: GridView) -> list[ViewSlot]:
     return sorted(view.slots, key=lambda s: (s.start, s.end, s.id))
 
 
+def local_time(view: GridView, moment: datetime) -> datetime:
+    """``moment`` in the event's timezone. At the very ends of the calendar (a slot dated year 1
+    or 9999 that reached the database) the shift can leave the range datetime can hold: then
+    the UTC moment itself, so an export still renders instead of answering 500."""
+    try:
+        return moment.astimezone(view.tz)
+    except OverflowError:
+        return moment
+
+
 def local_day(view: GridView, moment: datetime) -> date:
     """The calendar day of ``moment`` in the event's timezone (not the server's, not UTC)."""
-    return moment.astimezone(view.tz).date()
+    return local_time(view, moment).date()
 
 
 def days(view: GridView) -> list[date]:
@@ -231,7 +241,7 @@ def hashtags(view: GridView, session: ViewSession) -> str:
 
 def hhmm(view: GridView, moment: datetime) -> str:
     """``moment`` as 24-hour HH:MM in the event timezone."""
-    return moment.astimezone(view.tz).strftime("%H:%M")
+    return local_time(view, moment).strftime("%H:%M")
 
 
 def join_names(names: Iterable[str]) -> str:

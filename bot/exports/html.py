@@ -37,6 +37,7 @@ from bot.exports.grid_view import (
     days,
     join_names,
     local_day,
+    local_time,
     need_label,
     notes_url,
     ordered_slots,
@@ -61,7 +62,7 @@ def _e(text: object) -> str:
 
 
 def _time(view: GridView, moment: datetime) -> str:
-    local = moment.astimezone(view.tz)
+    local = local_time(view, moment)
     return f'<time datetime="{_e(local.isoformat(timespec="minutes"))}">{local:%H:%M}</time>'
 
 
@@ -375,7 +376,7 @@ def render_grid_html(
             hidden = len(slots) - len(upcoming)
             slots = upcoming
     event_days = sorted({local_day(view, s.start) for s in slots}) or days(view)
-    published = view.published_at.astimezone(view.tz)
+    published = local_time(view, view.published_at)
     dates = ", ".join(_long_date(d) for d in event_days)
     title = f"{view.event_name} session grid"
     head = [

@@ -28,6 +28,7 @@ from bot.exports.grid_view import (
     days,
     hashtags,
     join_names,
+    local_time,
     notes_url,
     placements,
 )
@@ -71,14 +72,13 @@ def _description(view: GridView, placement: Placement) -> str:
 
 def _vevent(view: GridView, placement: Placement) -> Event:
     session = placement.session
-    tz = view.tz
     event = Event()
     event.add("uid", event_uid(view, session.id))
     event.add("dtstamp", view.published_at.astimezone(UTC))
     event.add("last-modified", view.published_at.astimezone(UTC))
     event.add("sequence", max(view.version - 1, 0))
-    event.add("dtstart", placement.start.astimezone(tz))
-    event.add("dtend", placement.end.astimezone(tz))
+    event.add("dtstart", local_time(view, placement.start))
+    event.add("dtend", local_time(view, placement.end))
     event.add("summary", _line(session.title))
     event.add("location", _line(placement.room.name))
     event.add("description", _description(view, placement))
@@ -105,19 +105,25 @@ def _calendar(view: GridView, name: str, chosen: Iterable[Placement]) -> bytes:
         cal.add_component(_vevent(view, placement))
     # The VTIMEZONE covers the whole calendar year(s) of the event, so both daylight-saving
     # rules are present even when the event itself sits inside one of them.
-    event_days = days(view) or [view.published_at.astimezone(view.tz).date()]
-    cal.add_missing_timezones(first_date=date(event_days[0].year, 1, 1), last_date=date(event_days[-1].year + 1, 1, 1))
+    event_days = days(view) or [local_time(view, view.published_at).date()]
+    first, last = zone_span(event_days[0], event_days[-1])
+    cal.add_missing_timezones(first_date=first, last_date=last)
     if not cal.timezones:
         # No session yet: still declare the zone, so X-WR-TIMEZONE is backed by a VTIMEZONE.
-        cal.subcomponents.insert(
-            0,
-            Timezone.from_tzid(
-                view.timezone,
-                first_date=date(event_days[0].year, 1, 1),
-                last_date=date(event_days[-1].year + 1, 1, 1),
-            ),
-        )
+        cal.subcomponents.insert(0, Timezone.from_tzid(view.timezone, first_date=first, last_date=last))
     return cal.to_ical()
+
+
+ZONE_YEARS = (1970, 2200)  # the VTIMEZONE's rules are generated for years inside this range
+
+
+def zone_span(first_day: date, last_day: date) -> tuple[date, date]:
+    """The years the VTIMEZONE covers: the event's, clamped so a mistyped year (1 or 9999 that
+    reached the database) cannot overflow date arithmetic and turn the feed into a 500."""
+    low, high = ZONE_YEARS
+    first = min(max(first_day.year, low), high)
+    last = min(max(last_day.year, first), high) + 1
+    return date(first, 1, 1), date(last, 1, 1)
 
 
 def render_event_ical(view: GridView) -> bytes:

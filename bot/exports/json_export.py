@@ -20,6 +20,7 @@ from bot.exports.grid_view import (
     event_tag,
     hashtags,
     local_day,
+    local_time,
     need_label,
     notes_url,
     ordered_slots,
@@ -32,7 +33,7 @@ PITCHES_SCHEMA = "campbot.pitches/1"
 
 
 def _iso(view: GridView, moment: datetime) -> str:
-    return moment.astimezone(view.tz).isoformat()
+    return local_time(view, moment).isoformat()
 
 
 def _dump(data: Any) -> str:

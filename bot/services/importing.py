@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import select
 
 from bot.context import AppContext
 from bot.event_file import FEATURES
+from bot.safe_yaml import YamlFileError, load_yaml_text, read_text_file
 from bot.services.errors import ServiceError
 from bot.services.people import person_by_name
 from bot.store.db import session_scope
@@ -56,12 +56,10 @@ class ImportResult:
 
 
 def read_pitch_file(path: Path) -> PitchFile:
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ImportError_(f"{path}: cannot read the file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ImportError_(f"{path}: not valid YAML or JSON: {exc}") from None
+    try:  # strict YAML: duplicate keys, deep nesting, non-UTF-8 bytes are refused with the place
+        raw: Any = load_yaml_text(read_text_file(path), str(path))
+    except YamlFileError as exc:
+        raise ImportError_(str(exc)) from None
     try:
         spec = PitchFile.model_validate(raw)
     except ValidationError as exc:
