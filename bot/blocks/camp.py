@@ -69,8 +69,8 @@ def room_change_text(change: RoomChange, *, closed: bool, markup: bool = True) -
 
 
 def closure_kept_text(change: RoomChange) -> str:
-    """`campbot event load`'s line for a room an organiser closed in Slack: the file did not
-    reopen it (plain text, for the terminal)."""
+    """`campbot event load`'s line for a room an organiser closed (`/camp close-room`, or
+    `campbot replan --close-room`): the file did not reopen it (plain text, for the terminal)."""
     times = _times(change.changed, ZoneInfo(change.timezone))
-    return (f"{change.room_name} ({change.room_key}) stays closed at {times}, as an organiser closed it in Slack; "
-            f"/camp open-room {change.room_key} reopens it.")
+    return (f"{change.room_name} ({change.room_key}) stays closed at {times}: an organiser closed it with "
+            f"close-room; /camp open-room {change.room_key} reopens it.")

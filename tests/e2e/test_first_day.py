@@ -177,8 +177,8 @@ def test_close_room_after_lunch_survives_a_reload_and_open_room_undoes_it(
         "{id: r7, name: Cafe corner,   capacity: 14, features: [projector, step_free], closed: [t1]}"))
     loaded = _event_load(bot, edited)
     assert loaded.returncode == 0, loaded.stderr
-    assert ("Main hall (r1) stays closed at 13:00–13:45, 14:00–14:45, 15:00–15:45, as an organiser closed it "
-            "in Slack; /camp open-room r1 reopens it.") in loaded.stdout
+    assert ("Main hall (r1) stays closed at 13:00–13:45, 14:00–14:45, 15:00–15:45: an organiser closed it "
+            "with close-room; /camp open-room r1 reopens it.") in loaded.stdout
     assert "Cafe corner (r7) stays closed at 14:00–14:45, 15:00–15:45" in loaded.stdout
     assert _closed(bot, "r1") == ["t3", "t4", "t5"] and _closed(bot, "r7") == ["t1", "t4", "t5"]
     assert "Main hall: 80 seats, hearing_loop, projector, step_free (closed 13:00–13:45, 14:00–14:45, 15:00–15:45)" \
