@@ -183,7 +183,8 @@ class BufferedFront:
         self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, first: bool
     ) -> h11.Request | None:
         loop = asyncio.get_running_loop()
-        if not first and conn.next_event() is h11.NEED_DATA:
+        event = conn.next_event()  # a pipelined request may already be here
+        if event is h11.NEED_DATA and not first:
             # a kept-alive connection: the next request must start soon, or we close it
             try:
                 async with asyncio.timeout(self.limits.idle_seconds):
@@ -191,8 +192,9 @@ class BufferedFront:
             except TimeoutError:
                 return None
             conn.receive_data(data)
-        deadline = loop.time() + self.limits.header_seconds
-        event = await _next_event(conn, reader, deadline)
+            event = conn.next_event()
+        if event is h11.NEED_DATA:
+            event = await _next_event(conn, reader, loop.time() + self.limits.header_seconds)
         if isinstance(event, h11.ConnectionClosed):
             return None
         if not isinstance(event, h11.Request):

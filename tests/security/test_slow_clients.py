@@ -159,3 +159,22 @@ def test_gunicorn_workers_keep_answering_and_close_slow_sockets(
         "click": lambda: slack.click("vote_toggle", str(pitch_id), user_id="U0FAN2").status,
     })
     _assert_survived(attack, seen)
+
+
+def test_kept_alive_and_pipelined_requests_are_all_answered(ctx: AppContext, event: Event) -> None:
+    server, thread = serve_in_thread(make_wsgi_app(ctx), limits=SHORT)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 2
+                         + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(4096):
+                data += chunk
+        assert data.count(b"HTTP/1.1 200 OK") == 3
+        session = requests.Session()  # one connection, kept alive between requests
+        assert [session.get(f"http://127.0.0.1:{server.server_port}/healthz", timeout=10).text for _ in range(3)] == [
+            "ok", "ok", "ok"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
