@@ -18,6 +18,7 @@ from bot.event_file import FEATURES
 from bot.safe_yaml import YamlFileError, load_yaml_text, read_text_file
 from bot.services.errors import ServiceError
 from bot.services.people import person_by_name
+from bot.services.pitching import title_error
 from bot.store.db import session_scope
 from bot.store.tables import AuditLog, Pitch, PitchHost, Slot, Vote
 
@@ -68,6 +69,9 @@ def read_pitch_file(path: Path) -> PitchFile:
     problems = []
     ids = [p.id for p in spec.pitches if p.id]
     for i, p in enumerate(spec.pitches):
+        title_problem = title_error(p.title)  # the same rule as the modal and paper pitches
+        if title_problem is not None:
+            problems.append(f"  pitches.{i}.title: {title_problem}")
         if p.format not in FORMATS:
             problems.append(f"  pitches.{i}.format: {p.format!r} is not one of {', '.join(FORMATS)}")
         for need in p.needs:
