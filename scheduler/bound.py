@@ -233,8 +233,12 @@ class _Relaxation:
                 for i in kind.member[s0]:
                     grown[i] += 1
                 gain = (voters[s0] & ~seen).bit_count() - cost[s0]
-                push(value + gain, seen | voters[s0], rest, left - 1, hosts | set(hosts_of[s0]), tuple(grown),
-                     (*chosen, s0))
+                taken = hosts | set(hosts_of[s0])
+                full = [i for i in kind.member[s0] if grown[i] >= halls[i][1]]
+                # candidates that can no longer join (a host now busy, a room group now full) leave the bound
+                still = [s for s in rest if not any(h in taken for h in hosts_of[s])
+                         and not any(i in full for i in kind.member[s])]
+                push(value + gain, seen | voters[s0], still, left - 1, taken, tuple(grown), (*chosen, s0))
             push(value, seen, rest, left, hosts, load, chosen)
         ub = max(best, -heap[0][0]) if heap else best
         return [p for _, p in sorted(found, key=lambda f: -f[0])[:5]], max(0.0, ub)

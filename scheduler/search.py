@@ -33,7 +33,8 @@ class Search:
     (minus a large weight per move from the published grid when re-planning)."""
 
     def __init__(self, geo: Geometry, grid: dict[int, tuple[int, int]], seed: int,
-                 seat_weight: float = SEAT_WEIGHT, crowd: list[float] | None = None) -> None:
+                 seat_weight: float = SEAT_WEIGHT, crowd: list[float] | None = None,
+                 exact_seats: bool = False) -> None:
         self.geo = geo
         self.seat_weight = seat_weight
         self.rng = random.Random(seed)
@@ -76,6 +77,14 @@ class Search:
         self.pop = crowd if crowd is not None else [wanted[s] for s in range(len(geo.sessions))]
         self.cap = [r.capacity for r in geo.rooms]
         self.seats = 0.0
+        # exact seats short (metrics.demand, kept incrementally): a voter's picks starting in one
+        # slot share them 1/k each, so the crowd of a session depends on where the others are
+        self.exact_seats = exact_seats
+        self.extra = [0.0] * len(geo.sessions)
+        for sid, n in geo.problem.extra_demand.items():
+            self.extra[geo.session_pos[sid]] = float(n)
+        self.demand = list(self.extra)
+        self.starting: dict[tuple[int, int], list[int]] = defaultdict(list)  # (group, start) -> picks
         # state
         self._was_kept: dict[int, bool] = {}
         self.simple = 0  # weighted wishes served of voters without a multi-slot pick (kept incrementally)
@@ -114,9 +123,43 @@ class Search:
                 last = e
         return got
 
+    def _shift_crowds(self, s: int, t: int, joining: bool) -> None:
+        """Exact seats: s starts (or stops starting) at t; the crowds of the picks it shares a
+        start with, and its own, change; self.seats follows."""
+        cap, where, weight, demand = self.cap, self.where, self.weight, self.demand
+        change: dict[int, float] = defaultdict(float)
+        own = self.extra[s]
+        for g in self.voters_of[s]:
+            picks = self.starting[g, t]
+            k = len(picks) - (0 if joining else 1)  # picks other than s
+            if joining:
+                picks.append(s)
+            else:
+                picks.remove(s)
+            if k:
+                delta = weight[g] / (k + 1) - weight[g] / k
+                for o in picks:
+                    if o != s:
+                        change[o] += delta if joining else -delta
+            own += weight[g] / (k + 1)
+        for o, d in change.items():
+            c = cap[where[o][0]]
+            self.seats += max(0.0, demand[o] + d - c) - max(0.0, demand[o] - c)
+            demand[o] += d
+        c = cap[where[s][0]]
+        if joining:
+            demand[s] = own
+            self.seats += max(0.0, own - c)
+        else:
+            self.seats -= max(0.0, demand[s] - c)
+            demand[s] = self.extra[s]
+
     def _place(self, s: int, r: int, t: int) -> None:
         self.where[s] = (r, t)
-        self.seats += max(0.0, self.pop[s] - self.cap[r])
+        if self.exact_seats:
+            self._shift_crowds(s, t, joining=True)
+        else:
+            self.seats += max(0.0, self.pop[s] - self.cap[r])
         for u in range(t, t + self.length[s]):
             self.cell[r, u] = s
             for h in self.hosts[s]:
@@ -131,8 +174,12 @@ class Search:
             row[t] += 1
 
     def _remove(self, s: int) -> None:
-        r, t = self.where.pop(s)
-        self.seats -= max(0.0, self.pop[s] - self.cap[r])
+        r, t = self.where[s]
+        if self.exact_seats:
+            self._shift_crowds(s, t, joining=False)
+        else:
+            self.seats -= max(0.0, self.pop[s] - self.cap[r])
+        del self.where[s]
         for u in range(t, t + self.length[s]):
             del self.cell[r, u]
             for h in self.hosts[s]:
@@ -372,6 +419,40 @@ def anneal(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline
             break
     judged, best = pick()
     return best, judged
+
+
+def anneal_room_for_everyone(geo: Geometry, grid: dict[int, tuple[int, int]], moves: int, deadline: float,
+                             seed: int, judge: Callable[[dict[int, tuple[int, int]]], Judged],
+                             seats_limit: float) -> tuple[dict[int, tuple[int, int]], Judged]:
+    """The "room for everyone" search: as much coverage as possible with no more seats short than
+    `seats_limit` (the by-hand grid's). `grid` (the by-hand grid) is within the limit, so the search
+    starts inside it and weighs a seat short like a wish served, with the crowds each stage's grid
+    really draws; after each stage the weight goes up while the grid is over the limit and eases
+    off while it is under, so the search walks along the limit towards more coverage."""
+    weight = SEATS_FIRST_WEIGHT
+    moves = int(moves * SEATS_FIRST_MOVES)
+    found: list[tuple[Judged, dict[int, tuple[int, int]]]] = [(judge(grid), dict(grid))]
+    best = dict(grid)
+    for stage, share in enumerate(SEATS_FIRST_STAGES):
+        got = Search(geo, best, seed + stage, seat_weight=weight, exact_seats=True).run(
+            int(moves * share), deadline, t_start=1.0 if stage == 0 else 0.5)
+        judged = judge(got)
+        found.append((judged, got))
+        weight *= 2.0 if judged[1] > seats_limit else 0.75
+        within = [f for f in found if f[0][1] <= seats_limit]
+        best = max(within, key=lambda f: f[0][0])[1] if within else grid
+        if time.perf_counter() > deadline:
+            break
+    within = [f for f in found if f[0][1] <= seats_limit]
+    judged_best, chosen = max(within, key=lambda f: f[0][0]) if within else min(found, key=lambda f: f[0][1])
+    return chosen, judged_best
+
+
+# the room-for-everyone search: a seat short weighs this many wishes at first, and the shares of
+# its moves per stage (see anneal_room_for_everyone)
+SEATS_FIRST_WEIGHT = 1.0
+SEATS_FIRST_STAGES = (0.4, 0.15, 0.15, 0.15, 0.15)
+SEATS_FIRST_MOVES = 0.4  # exact crowds make a move about 2.5 times dearer: fewer moves in the same time
 
 
 def _crowd(geo: Geometry, grid: dict[int, tuple[int, int]], interest: list[float]) -> list[float]:

@@ -34,7 +34,7 @@ from scheduler.model import Built, build, coverage
 from scheduler.model.seats import match_rooms
 from scheduler.model.variables import Variables
 from scheduler.problem import Metrics, Placement, Problem, Solution, Unscheduled
-from scheduler.search import anneal, anneal_moves, anneal_runs, move_cost
+from scheduler.search import anneal, anneal_moves, anneal_room_for_everyone, anneal_runs, move_cost
 from scheduler.validate import violations
 
 Progress = Callable[[str, float], None]
@@ -302,7 +302,8 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
         else:
             seats_limit = SEATS_SLACK * _judge(geo, problem, hint_grid)[1] + 2.0
         guard = began + SA_GUARD * limit - judging
-        hint_grid, got = anneal(geo, hint_grid, moves, guard, config.seed,
+        search = anneal_room_for_everyone if seats_first else anneal
+        hint_grid, got = search(geo, hint_grid, moves, guard, config.seed,
                                 judge=lambda grid: _judge(geo, problem, grid), seats_limit=seats_limit)
         report(f"found a grid: coverage {got[0]:.1f}%", (time.perf_counter() - began) / limit)
 
