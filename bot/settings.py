@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # Slack rate limits to pace under, over Slack's documented ones (bot.outbound.limits), e.g.
     # "chat.update=3/2,post-per-channel=2/1" (CALLS/SECONDS); tests and benchmarks use small ones.
     slack_limits: str = ""
+
+    @field_validator("slack_limits")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        from bot.outbound.limits import parse_overrides
+
+        parse_overrides(value)  # ValueError with the format, at start-up rather than at the first send
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:
