@@ -56,7 +56,7 @@ def workspace_of(token: str | None) -> str:
     return hashlib.sha256((token or "").encode()).hexdigest()[:12]
 
 
-def _retry_after(headers: Any) -> float:
+def retry_after(headers: Any) -> float:
     """Slack's Retry-After in seconds (1 if missing or unreadable); header values may be lists."""
     for name, value in dict(headers or {}).items():
         if name.lower() == "retry-after" and value:
@@ -107,7 +107,7 @@ class PacedRateLimitRetry(RateLimitErrorRetryHandler):
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
         if response is None:
             raise error  # type: ignore[misc]
-        seconds = _retry_after(response.headers)
+        seconds = retry_after(response.headers)
         method = request.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
         channel = (request.body_params or {}).get("channel")
         log.info("Slack says slow down on %s: holding it %.0fs", method, seconds)

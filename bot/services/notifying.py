@@ -34,7 +34,6 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
@@ -44,7 +43,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -59,7 +57,7 @@ from sqlmodel import col, select
 from bot.blocks import reminders as blocks
 from bot.context import AppContext
 from bot.outbound.budget import BULK
-from bot.outbound.client import paced_client, sending_as
+from bot.outbound.client import paced_client, retry_after, sending_as
 from bot.services.grid_queries import GridEntry, ResolvedGrid, published_grid
 from bot.services.voting import CLOSED, voting_is_open, voting_state
 from bot.slack_client import token_for_event
@@ -130,15 +128,6 @@ class Pacer:
             self._hold_until = max(self._hold_until, self.clock() + seconds)
 
 
-def _retry_after(headers: Any) -> float:
-    """Slack's Retry-After in seconds (1 if missing or unreadable); header values may be lists."""
-    for name, value in dict(headers or {}).items():
-        if name.lower() == "retry-after" and value:
-            with contextlib.suppress(ValueError, TypeError):
-                return float(value[0] if isinstance(value, list | tuple) else value)
-    return 1.0
-
-
 class PacedRateLimitRetry(RateLimitErrorRetryHandler):
     """The client's 429 handler, waiting through the Pacer (so every sender backs off together,
     and tests can use a fake sleeper) instead of a private `time.sleep`."""
@@ -152,7 +141,7 @@ class PacedRateLimitRetry(RateLimitErrorRetryHandler):
         if response is None:
             raise error  # type: ignore[misc]
         state.next_attempt_requested = True
-        seconds = _retry_after(response.headers)
+        seconds = retry_after(response.headers)
         log.info("Slack says slow down: waiting %.0fs", seconds)
         self.pacer.hold(seconds)
         self.pacer.slept += seconds
@@ -184,7 +173,7 @@ class Sender:
                                                     unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
             if exc.response.status_code == 429:  # the client's retries ran out: the next send still waits
-                self.pacer.hold(_retry_after(exc.response.headers))
+                self.pacer.hold(retry_after(exc.response.headers))
             raise
         return f"{resp.get('channel', channel)} {resp.get('ts', '')}"
 
