@@ -244,6 +244,7 @@ def client_main(url: str, response_url: str, view: dict[str, Any], lanes: list[l
             elif kind == "pitch":
                 values = view_state(view, {"title": req["title"], "format": "discussion", "length": "1"})
                 payload = sender.view_submission_payload(view, values, user_id=req["user"])
+                payload["view"]["id"] = f"V{uuid.uuid4().hex[:12]}"  # one form each: the view id keys a pitch
             else:
                 payload = {}
             # Slack's trigger ids are unique per action; the helper's are unique per process only.
