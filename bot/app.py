@@ -176,7 +176,8 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
             body[DEFERRED_CLAIM] = (ctx, key)
             return next()
         try:
-            fresh = first_time(before_ack(context), key)  # gives up on a held lock within the ack budget
+            with before_ack(context) as quick:  # gives up on a held lock within the ack budget
+                fresh = first_time(quick, key)
         except SQLAlchemyError as exc:  # the database is away or busy: refuse closed, tell the person (bot.outage)
             recent.discard(key)  # Slack's redelivery (events) is handled once the database is back
             message = DB_BUSY if is_busy(exc) else DB_DOWN

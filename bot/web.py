@@ -24,11 +24,12 @@ from sqlalchemy import text
 
 from bot.context import AppContext
 from bot.request_guard import BAD_SHAPE, MAX_BODY_BYTES, TOO_LARGE, Refusal, check
-from bot.store.db import read_only
+from bot.store.db import checkout_budget, read_only
 
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+HEALTH_BUDGET_SECONDS = 2.0  # a read that cannot even get a pooled connection in this long is unhealthy
 OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 
@@ -89,7 +90,7 @@ class CampbotWeb:
 
     def _health(self, start_response: StartResponse) -> list[bytes]:
         try:
-            with read_only(self.ctx.engine).connect() as conn:  # a held write lock is no outage
+            with checkout_budget(HEALTH_BUDGET_SECONDS), read_only(self.ctx.engine).connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("health check: database unavailable: %s", type(exc).__name__)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -26,7 +27,7 @@ from bot.outbound.background import NORMAL, pool
 from bot.services.errors import ServiceError
 from bot.services.events import get_event
 from bot.services.requests_seen import first_time
-from bot.store.db import is_busy, within
+from bot.store.db import checkout_budget, is_busy, within
 from bot.store.tables import Event
 
 log = logging.getLogger(__name__)
@@ -55,16 +56,20 @@ def start_ack_budget(context: BoltContext) -> None:
     context[DEADLINE_KEY] = time.monotonic() + ACK_DB_BUDGET_SECONDS
 
 
-def before_ack(context: BoltContext) -> AppContext:
-    """The AppContext for database work that must finish before the ack: every transaction
-    gives up waiting on a lock when the request's budget runs out (OperationalError that
+@contextmanager
+def before_ack(context: BoltContext) -> Iterator[AppContext]:
+    """`with before_ack(context) as quick:` for database work that must finish before the ack:
+    inside, every transaction of `quick` gives up waiting on a lock, and the thread gives up
+    waiting for a pooled connection, when the request's budget runs out (an error that
     bot.store.db.is_busy recognises), so the answer reaches Slack in time and says so."""
     ctx = app_context(context)
     deadline = context.get(DEADLINE_KEY)
     if not isinstance(deadline, float):
-        return ctx
+        yield ctx
+        return
     remaining = max(MIN_DB_BUDGET_SECONDS, deadline - time.monotonic())
-    return replace(ctx, engine=within(ctx.engine, remaining))
+    with checkout_budget(remaining):
+        yield replace(ctx, engine=within(ctx.engine, remaining))
 
 
 def event_for(context: BoltContext) -> Event:

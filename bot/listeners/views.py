@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.pitch_modal import (
     CALLBACK_ID,
@@ -62,7 +62,7 @@ def _refuse_save(ack: Ack, view: dict[str, Any], exc: Exception, what: str) -> N
         ack(response_action="errors", errors=modal_errors(exc.errors, view))
     elif isinstance(exc, ServiceError):
         ack(response_action="errors", errors={"title": str(exc)[:150]})
-    elif isinstance(exc, OperationalError) and is_busy(exc):  # a lock held past the ack budget: rolled back
+    elif isinstance(exc, SQLAlchemyError) and is_busy(exc):  # a lock held past the ack budget: rolled back
         log.warning("saving %s: the database stayed locked past the ack budget; nothing was saved", what)
         ack(response_action="errors", errors={"title": DB_BUSY[:150]})
     else:
@@ -86,19 +86,19 @@ def pitch_submit_callback(
         assert event.id is not None
         data = read_pitch_form(view)
         pitch_id = modal_pitch_id(view)
-        quick = before_ack(context)  # the save gives up on a held lock in time to say so
-        if pitch_id:
-            card: PitchCard = edit_pitch(quick, event.id, pitch_id, user, data)
-        else:
-            submitted = submit_pitch(
-                quick,
-                event.id,
-                user,
-                data,
-                submission_key=submission_key(view),
-                display_name=str((body.get("user") or {}).get("name", "")),
-            )
-            card, created = submitted.card, submitted.created
+        with before_ack(context) as quick:  # the save gives up on a held lock in time to say so
+            if pitch_id:
+                card: PitchCard = edit_pitch(quick, event.id, pitch_id, user, data)
+            else:
+                submitted = submit_pitch(
+                    quick,
+                    event.id,
+                    user,
+                    data,
+                    submission_key=submission_key(view),
+                    display_name=str((body.get("user") or {}).get("name", "")),
+                )
+                card, created = submitted.card, submitted.created
     except Exception as exc:  # every failure becomes an inline modal error
         _refuse_save(ack, view, exc, "a pitch")
         return
@@ -151,16 +151,17 @@ def paper_submit_callback(
         if paper_votes is None:
             ack(response_action="errors", errors={"votes": f"A whole number from 0 to {PAPER_VOTES_MAX}."})
             return
-        card = add_paper_pitch(
-            before_ack(context),
-            event.id,
-            title=title,
-            host_names=hosts,
-            paper_votes=paper_votes,
-            actor=user,
-            description=description,
-            submission_key=submission_key(view),
-        )
+        with before_ack(context) as quick:
+            card = add_paper_pitch(
+                quick,
+                event.id,
+                title=title,
+                host_names=hosts,
+                paper_votes=paper_votes,
+                actor=user,
+                description=description,
+                submission_key=submission_key(view),
+            )
     except Exception as exc:
         _refuse_save(ack, view, exc, "a paper pitch")
         return

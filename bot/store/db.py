@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_MS = 30_000
@@ -39,9 +41,40 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+_checkout_budget: ContextVar[float | None] = ContextVar("campbot_checkout_budget", default=None)
+
+
+@contextmanager
+def checkout_budget(seconds: float) -> Iterator[None]:
+    """While inside, waiting for a free pooled connection gives up after `seconds` (this thread
+    only): when every connection is held by work queued behind a lock, the ack path still
+    answers "busy" in time instead of queueing for the pool's 30 s."""
+    token = _checkout_budget.set(seconds)
+    try:
+        yield
+    finally:
+        _checkout_budget.reset(token)
+
+
+class BudgetedQueuePool(QueuePool):
+    """QueuePool whose wait for a connection honours checkout_budget (QueuePool reads its wait
+    from `_timeout` on every checkout; this makes that per-thread)."""
+
+    @property  # type: ignore[override]
+    def _timeout(self) -> float:
+        budget = _checkout_budget.get()
+        return self._campbot_timeout if budget is None else min(budget, self._campbot_timeout)
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self._campbot_timeout = value
+
+
 def is_busy(exc: BaseException) -> bool:
     """Whether a database error means "a lock was held past our budget" (try again soon),
     as opposed to "the database is unreachable"."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no free pooled connection within the budget
+        return True
     orig = getattr(exc, "orig", exc)
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in ("55P03", "57014"):  # PostgreSQL lock_not_available, query_canceled (our timeouts)
@@ -55,12 +88,16 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if not is_sqlite(url):
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, poolclass=BudgetedQueuePool
+        )
         _budget_postgres(engine)
         return engine
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs["poolclass"] = StaticPool
+    else:  # file connections are cheap: enough that threads waiting on the write lock never starve readers
+        kwargs.update(poolclass=BudgetedQueuePool, pool_size=10, max_overflow=100)
     engine = create_engine(url, echo=echo, **kwargs)
     _tune_sqlite(engine)
     return engine

@@ -10,6 +10,7 @@ table locked IN EXCLUSIVE MODE from a second connection (tests/support/db_lock.p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -73,6 +74,48 @@ def test_requests_are_answered_busy_while_locked_and_the_form_saves_once_after(
     pitches = list_pitches(bot.ctx, event.id, statuses=None)
     assert [p.title for p in pitches] == ["Written while locked"]
     assert len(card_posts(fake_slack)) == 1
+
+
+def test_clicks_queued_behind_the_lock_do_not_hold_up_other_answers(
+    lock: WriteLock, slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event
+) -> None:
+    """40 clicks wait for the lock after their ack, each holding a pooled connection: a form
+    and a command still get their "busy" answer (the ack path never queues for the pool), and
+    once the lock is gone every click's vote lands."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlmodel import func, select
+
+    from bot.services import organising
+    from bot.services.pitching import PitchInput, create_pitch
+    from bot.store.db import session_scope
+    from bot.store.tables import Vote
+
+    assert event.id is not None
+    organising.set_voting(bot.ctx, event.id, open_=True, actor="test")
+    pid = create_pitch(bot.ctx, event.id, HOST, PitchInput(title="Queued votes")).id
+    slack.command("/pitch", user_id=HOST)
+    view = fake_slack.wait_for("views.open")[0].params["view"]
+    fans = [f"U0FAN{i:02d}" for i in range(40)]
+    lock.hold()
+    with ThreadPoolExecutor(20) as pool:
+        acks = list(pool.map(lambda fan: slack.click("vote_toggle", str(pid), user_id=fan).status, fans))
+    assert acks == [200] * len(fans)
+    form = slack.submit_view(view, {**DEFAULT_ANSWERS, "title": "Behind the clicks"}, user_id=HOST)
+    assert form.json() == {"response_action": "errors", "errors": {"title": DB_BUSY[:150]}}
+    cmd = slack.command("/camp", "status", user_id=ORGANISER)
+    assert cmd.json() == {"response_type": "ephemeral", "text": DB_BUSY}
+    lock.release()
+    bot.settle(timeout=60)
+
+    def votes() -> int:
+        with session_scope(bot.ctx.engine) as db:
+            return int(db.exec(select(func.count()).select_from(Vote).where(Vote.pitch_id == pid)).one())
+
+    deadline = time.monotonic() + 60
+    while votes() < len(fans) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert votes() == len(fans)
 
 
 def test_health_and_reads_go_on_while_locked(
