@@ -80,7 +80,7 @@ class Recorder:
             return [(t, c) for t, c in self.calls if t >= t0 and c.method == method]
 
 
-def load_empty_camp(database_url: str) -> int:
+def load_empty_camp(database_url: str, *, hide_counts: bool = False) -> int:
     from bot.context import build_context
     from bot.event_file import read_event_file
     from bot.services.events import load_event
@@ -95,6 +95,7 @@ def load_empty_camp(database_url: str) -> int:
         row = db.get(Event, event.id)
         assert row is not None
         row.voting_opens_at = row.voting_closes_at = None
+        row.hide_counts = hide_counts
         db.add(row)
     ctx.engine.dispose()
     return event.id
@@ -271,6 +272,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=10)
     ap.add_argument("--solve-seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=20)
+    ap.add_argument("--hide-counts", action="store_true", help="blind voting: counts hidden until voting closes")
     args = ap.parse_args()
     if args.quick:
         args.hosts, args.commands, args.pitches, args.pitch_seconds = 15, 30, 20, 30.0
@@ -284,7 +286,7 @@ def main() -> int:
     rec = Recorder()
     with tempfile.TemporaryDirectory(prefix="campbot-storm-") as tmp:
         database_url = fresh_database(args.database_url, Path(tmp))
-        event_id = load_empty_camp(database_url)
+        event_id = load_empty_camp(database_url, hide_counts=args.hide_counts)
         fake = FakeSlack(limits=limits_from(""), listener=rec).start()
         port = free_port()
         server = start_server(args, database_url, fake.url, port, slack_limits="")
@@ -315,6 +317,9 @@ def main() -> int:
             t_storm = time.monotonic()
             results = drive_storm(args, url, fake.respond_url(), clicks)
             storm_wall = time.monotonic() - t_storm
+            storm_updates = len(rec.since(t_storm, "chat.update"))
+            if args.hide_counts:  # blind voting: the counts appear when voting closes
+                slack.command("/camp", "voting close", user_id=ORGANISER)
             cards_s, wrong = wait_cards_right(database_url, event_id, rec, 300)
             want = expected_votes(clicks)
             table, _ = vote_table(database_url, event_id)
@@ -334,6 +339,7 @@ def main() -> int:
     print(f"votes           stored {sum(table.values())} vs expected {len(want)} from {len(clicks)} clicks "
           f"(lost {len(want - stored)}, extra {len(stored - want)}, doubled {doubled})")
     print(f"429s            {dict(fake.rate_limited) or 'none'}")
+    print(f"card updates    {storm_updates} chat.update during the storm ({len(clicks)} clicks)")
     print("cards           " + (f"every card right {cards_s:.0f} s after the storm's last ack"
                                  if cards_s is not None else f"{wrong} cards still wrong 300 s after the storm"))
     print(f"publish         {plan!r}; last of {dms} DMs {publish_s:.0f} s after Publish" if publish_s is not None
