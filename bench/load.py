@@ -260,7 +260,9 @@ def client_main(url: str, response_url: str, view: dict[str, Any], lanes: list[l
             t0 = time.perf_counter()
             try:
                 status = session.post(url, data=body, headers=headers, timeout=30).status_code
-            except requests.RequestException:
+            except requests.RequestException as exc:  # no HTTP answer at all: say what happened
+                print(f"  [client] {kind} request failed after {time.perf_counter() - t0:.1f} s: "
+                      f"{type(exc).__name__}: {str(exc)[:160]}", file=sys.stderr, flush=True)
                 status = 0
             mine.append((kind, time.time() - start_at, time.perf_counter() - t0, status))
         with lock:
