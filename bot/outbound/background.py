@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-THREADS = 32
+THREADS = 16  # each may hold a database connection: leave the pool room for the ack path
 MODAL, NORMAL = 0, 1
 
 
