@@ -38,6 +38,7 @@ from bot.listeners import actions, commands, events, views
 from bot.listeners.common import CONTEXT_KEY, DEFERRED_CLAIM, before_ack, start_ack_budget
 from bot.oauth import oauth_settings_for
 from bot.outage import DB_BUSY, DB_DOWN, database_down_response
+from bot.outbound.background import pool as after_ack_pool
 from bot.outbound.client import paced
 from bot.services.requests_seen import first_time
 from bot.settings import Mode
@@ -183,7 +184,7 @@ def build_app(ctx: AppContext, *, web_client: WebClient | None = None) -> App:
             message = DB_BUSY if is_busy(exc) else DB_DOWN
             log.warning("database %s (%s); asked the sender to try again",
                         "busy" if message is DB_BUSY else "unavailable", type(exc).__name__)
-            return database_down_response(body, client, listener_executor(app).submit, message)
+            return database_down_response(body, client, after_ack_pool.submit, message)  # off the ack threads
         if fresh:
             return next()
         log.info("ignored a repeated Slack request %s", key)
