@@ -73,10 +73,12 @@ def test_generated_problems_solve_to_valid_grids(data: dict[str, Any]) -> None:
     assert report["violations"] == [] and report["left_out_with_room"] == [] and report["unaccounted"] == []
     assert sol.metrics.coverage == report["coverage"]
     assert sol.metrics.seats_short == report["seats_short"]
-    # the solver never does worse than the wall on its first goal
+    # the solver never does worse than the wall on its first goal, when the wall keeps every rule
+    # (a pin the wall could not keep may force moves the wall did not make)
     by_hand = baseline(p)
-    if p.previous:
+    hand_ok = not violations(p, by_hand.placements) and all(
+        s.id in {x.session for x in by_hand.placements} for s in p.sessions if s.pin)
+    if p.previous and hand_ok:
         assert sol.metrics.moves <= by_hand.metrics.moves
-    elif not violations(p, by_hand.placements) and all(
-            s.id in {x.session for x in by_hand.placements} for s in p.sessions if s.pin):
+    elif hand_ok:
         assert sol.metrics.coverage >= by_hand.metrics.coverage
