@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from hypothesis import strategies as st
+
 from scheduler.problem import Problem, Solution, load_problem, parse_problem, solution_to_dict
 from scheduler.validate import report
 
@@ -58,6 +60,20 @@ def raw(rooms: int = 2, slots: int = 2, sessions: int = 2, **extra: Any) -> dict
     }
     data.update(extra)
     return data
+
+
+FEATURES = ["projector", "step_free", "quiet"]
+
+
+def draw_session(draw: st.DrawFn, i: int, hosts: list[str], slot_ids: list[str], max_needs: int) -> dict[str, Any]:
+    """A random session p{i} for the hypothesis camps: one or two hosts, mostly single-slot."""
+    return {
+        "id": f"p{i}", "title": f"Talk {i}",
+        "hosts": draw(st.lists(st.sampled_from(hosts), unique=True, min_size=1, max_size=2)),
+        "length": min(len(slot_ids), draw(st.sampled_from([1, 1, 1, 2]))),
+        "needs": draw(st.lists(st.sampled_from(FEATURES), unique=True, max_size=max_needs)),
+        "unavailable": draw(st.lists(st.sampled_from(slot_ids), unique=True, max_size=2)),
+    }
 
 
 def problem(**kw: Any) -> Problem:

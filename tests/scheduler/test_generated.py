@@ -11,9 +11,7 @@ from scheduler.baseline import baseline
 from scheduler.problem import parse_problem
 from scheduler.solve import SolveConfig, solve
 from scheduler.validate import violations
-from tests.scheduler.helpers import check
-
-FEATURES = ["projector", "step_free", "quiet"]
+from tests.scheduler.helpers import FEATURES, check, draw_session
 
 
 @st.composite
@@ -34,13 +32,7 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
     hosts = [f"h{i}" for i in range(draw(st.integers(1, 6)))]
     sessions = []
     for i in range(n_sessions):
-        s: dict[str, Any] = {
-            "id": f"p{i}", "title": f"Talk {i}",
-            "hosts": draw(st.lists(st.sampled_from(hosts), unique=True, min_size=1, max_size=2)),
-            "length": min(n_slots, draw(st.sampled_from([1, 1, 1, 2]))),
-            "needs": draw(st.lists(st.sampled_from(FEATURES), unique=True, max_size=1)),
-            "unavailable": draw(st.lists(st.sampled_from(slot_ids), unique=True, max_size=2)),
-        }
+        s = draw_session(draw, i, hosts, slot_ids, max_needs=1)
         if draw(st.integers(0, 9)) == 0:
             s["pin"] = {"slot": draw(st.sampled_from(slot_ids))}
         sessions.append(s)

@@ -16,9 +16,8 @@ from scheduler.cells import geometry
 from scheduler.problem import parse_problem
 from scheduler.solve import SolveConfig, solve
 from scheduler.validate import violations
-from tests.scheduler.helpers import check
+from tests.scheduler.helpers import FEATURES, check, draw_session
 
-FEATURES = ["projector", "step_free", "quiet"]
 SLOT_KEY = re.compile(r"\bt\d+\b")
 
 
@@ -36,13 +35,7 @@ def camps(draw: st.DrawFn) -> dict[str, Any]:
     hosts = [f"h{i}" for i in range(draw(st.integers(1, 6)))]
     sessions = []
     for i in range(draw(st.integers(1, 10))):
-        s: dict[str, Any] = {
-            "id": f"p{i}", "title": f"Talk {i}",
-            "hosts": draw(st.lists(st.sampled_from(hosts), unique=True, min_size=1, max_size=2)),
-            "length": min(n_slots, draw(st.sampled_from([1, 1, 1, 2]))),
-            "needs": draw(st.lists(st.sampled_from(FEATURES), unique=True, max_size=2)),
-            "unavailable": draw(st.lists(st.sampled_from(slot_ids), unique=True, max_size=2)),
-        }
+        s = draw_session(draw, i, hosts, slot_ids, max_needs=2)
         odd = draw(st.integers(0, 11))
         if odd == 0:
             s["needs"] = ["sauna"]  # no room has it
