@@ -151,3 +151,18 @@ def test_the_budget_falls_back_to_memory_when_the_database_is_away() -> None:
     budget = Budget(create_engine("sqlite:////nonexistent-dir/campbot.db"), clock=lambda: 1000.0)
     assert budget.take("w:chat.update", Limit(2, 1.0), PERSON) == 0.0  # paced in memory, no exception
     assert budget.take("w:chat.update", Limit(2, 1.0), PERSON) > 0.0
+
+
+def test_two_processes_share_one_budget_not_two(ctx: AppContext) -> None:
+    """Two Budget objects on one database (two worker processes) spend one allowance."""
+    limit = Limit(20, 60.0)  # Tier 2: a burst of 2
+    now = [1000.0]
+    worker_a, worker_b = Budget(ctx.engine, clock=lambda: now[0]), Budget(ctx.engine, clock=lambda: now[0])
+    assert worker_a.take("T1:pins.add", limit, PERSON) == 0.0
+    assert worker_b.take("T1:pins.add", limit, PERSON) == 0.0  # the burst of 2, shared
+    assert worker_a.take("T1:pins.add", limit, PERSON) > 0.0  # spent: each must wait now
+    assert worker_b.take("T1:pins.add", limit, PERSON) > 0.0
+    assert worker_b.take("T2:pins.add", limit, PERSON) == 0.0  # another workspace has its own
+    now[0] += limit.pace()[0]
+    assert worker_b.take("T1:pins.add", limit, PERSON) == 0.0  # one interval later, one more call
+    assert worker_a.take("T1:pins.add", limit, PERSON) > 0.0
