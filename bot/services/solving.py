@@ -457,11 +457,31 @@ def find_room(db: Any, event_id: int, ref: str) -> Room | None:
         (r for r in rooms if r.name.lower() == ref.lower()), None)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_WORDS = frozenset(WEEKDAYS) | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+
 def find_slot(db: Any, event_id: int, ref: str, timezone: str) -> Slot | None:
+    """A slot by key (t4), start time (14:00) or, over several days, weekday and time (Sun 14:00):
+    the last is how the solver's own reasons suggest a pin on a camp of more than one day."""
     slots = list(db.exec(select(Slot).where(Slot.event_id == event_id)))
     tz = ZoneInfo(timezone)
+    day, _, clock = ref.rpartition(" ")
+    wanted = f"{day.strip()[:3].lower()} {clock.zfill(5)}" if day else clock.zfill(5)
+    form = "%a %H:%M" if day else "%H:%M"
     return next((s for s in slots if s.key == ref), None) or next(
-        (s for s in slots if s.start.astimezone(tz).strftime("%H:%M") == ref.zfill(5)), None)
+        (s for s in slots if s.start.astimezone(tz).strftime(form).lower() == wanted), None)
+
+
+def _weekday_with_time(words: list[str]) -> list[str]:
+    """['r1', 'Sun', '10:00'] -> ['r1', 'Sun 10:00']: a weekday belongs to the time after it."""
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1].lower() in WEEKDAY_WORDS and word[:1].isdigit():
+            joined[-1] = f"{joined[-1]} {word}"
+        else:
+            joined.append(word)
+    return joined
 
 
 def pin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, places: list[str], *, actor: str = "") -> str:
@@ -475,12 +495,12 @@ def pin_pitch(ctx: AppContext, event_id: int, pitch_ref: str, places: list[str],
         pitch = find_pitch(db, event_id, pitch_ref)
         room: Room | None = None
         slot: Slot | None = None
-        for word in places:
+        for word in _weekday_with_time(places):
             r = find_room(db, event_id, word)
             s = None if r is not None else find_slot(db, event_id, word, event.timezone)
             if r is None and s is None:
                 raise ServiceError(f"'{word}' is neither a room nor a slot. Rooms are keys like r3 or names; "
-                                   "slots are keys like t2 or a start time like 11:00.")
+                                   "slots are keys like t2 or a start time like 11:00 (Sun 11:00 over several days).")
             room, slot = r or room, s or slot
         if room is None and slot is None:
             raise ServiceError("Pin it where? Add a room (r3 or its name) and/or a slot (t2 or 11:00).")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -19,7 +21,7 @@ from bot.services.problem_builder import build_problem
 from bot.services.replanning import close_room, find_person, host_gone, remaining_slot_keys, start_replan
 from bot.slack_text import PersonRef
 from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, SolveRun
+from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
 from scheduler.problem import parse_problem
 from tests.bot.test_grid_helpers import add_pitch, at, make_draft, vote
 from tests.support.fake_slack import FakeSlack
@@ -497,3 +499,22 @@ def test_by_hand_figures_are_read_from_the_solver_summary_or_left_to_the_fallbac
     assert solver_runner.by_hand_figures(lines) == {"coverage": 83.03, "seats_short": 12.0, "scheduled": 32,
                                                     "moves": 7}
     assert solver_runner.by_hand_figures(lines[:2]) is None  # incomplete: the bot computes it itself
+
+
+def test_pin_takes_the_weekday_and_time_the_solvers_reasons_suggest(sctx: AppContext, event: Event) -> None:
+    """Over two days the solver suggests `/camp pin p5 r1 Sun 10:00`: that must pin, to that day."""
+    assert event.id is not None
+    a = add_pitch(sctx, event, "Sunday talk", "U1")
+    with session_scope(sctx.engine) as db:
+        last = max(db.exec(select(Slot).where(Slot.event_id == event.id)), key=lambda s: s.start)
+        last.start, last.end = last.start + timedelta(days=1), last.end + timedelta(days=1)
+        db.add(last)
+        key, clock = last.key, last.start.astimezone(ZoneInfo(event.timezone))
+    day, time_of_day = clock.strftime("%a"), clock.strftime("%H:%M")
+    said = solving.pin_pitch(sctx, event.id, f"p{a}", ["r1", day, time_of_day])
+    assert "Pinned" in said and "Main hall" in said
+    with session_scope(sctx.engine) as db:
+        pitch = db.get(Pitch, a)
+        assert pitch is not None and (pitch.pin_room_key, pitch.pin_slot_key) == ("r1", key)
+    with pytest.raises(ServiceError, match="neither a room nor a slot"):
+        solving.pin_pitch(sctx, event.id, f"p{a}", ["r1", "Mon", time_of_day])  # no such day at this camp
