@@ -60,7 +60,7 @@ class FrontLimits:
 
     header_seconds: float = 10.0
     body_seconds: float = 10.0
-    idle_seconds: float = 5.0
+    idle_seconds: float = 75.0
     write_seconds: float = 20.0
     max_connections: int = 500
     app_threads: int = 16
@@ -73,6 +73,7 @@ def limits_from(settings: Any) -> FrontLimits:
     return FrontLimits(
         header_seconds=settings.http_header_timeout,
         body_seconds=settings.http_body_timeout,
+        idle_seconds=settings.http_keepalive_timeout,
         max_connections=settings.http_max_connections,
         app_threads=settings.http_threads,
     )

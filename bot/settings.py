@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # app threads per process.
     http_header_timeout: float = Field(default=10.0, gt=0)
     http_body_timeout: float = Field(default=10.0, gt=0)
+    # an idle kept-alive connection stays open this long: longer than the 60 s a proxy (nginx's
+    # upstream keepalive, a cloud load balancer) or a client's pool keeps one, so the server is
+    # never the side that closes a connection just as the next request is sent on it (a reset click)
+    http_keepalive_timeout: float = Field(default=75.0, gt=0)
     http_max_connections: int = Field(default=500, ge=1)
     http_threads: int = Field(default=16, ge=1)
     log_level: str = "INFO"
