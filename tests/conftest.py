@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.context import AppContext
 from bot.event_file import read_event_file
+from bot.listeners.cards import stop_refresher
 from bot.outbound.limits import LOCAL_UNLIMITED
 from bot.services.events import load_event
 from bot.settings import Settings, load_settings
@@ -66,6 +67,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url)
     upgrade(eng)
     yield eng
+    stop_refresher(eng)  # its thread must not outlive this database
     eng.dispose()
 
 

@@ -38,6 +38,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
@@ -178,9 +179,11 @@ class CardRefresher:
         self._clients: dict[str | None, PacedWebClient] = {}
         self._cond = threading.Condition()
         self._working = False
+        self._stopped = False
         self.sent = 0
         self.skipped = 0
-        threading.Thread(target=self._loop, name="campbot-card-refresher", daemon=True).start()
+        self.thread = threading.Thread(target=self._loop, name="campbot-card-refresher", daemon=True)
+        self.thread.start()
 
     def use(self, ctx: AppContext) -> None:
         """Send with the latest context seen (same database; tests point it at a new fake Slack)."""
@@ -191,10 +194,21 @@ class CardRefresher:
 
     def mark(self, event_id: int, pitch_id: int, token: str | None) -> None:
         with self._cond:
+            if self._stopped:
+                return
             self._tokens[event_id] = token or self._tokens.get(event_id)
             if pitch_id not in self._marks:
                 self._marks[pitch_id] = _Mark(event_id, time.monotonic())
             self._cond.notify()
+
+    def stop(self) -> None:
+        """Forget what is marked and end the thread: its database is going away. A refresher left
+        running would go on claiming cards in whatever database that URL names next (a test's
+        fresh schema on PostgreSQL), holding them from the refresher that owns them now."""
+        with self._cond:
+            self._stopped = True
+            self._marks.clear()
+            self._cond.notify_all()
 
     def pending(self) -> int:
         with self._cond:
@@ -208,9 +222,11 @@ class CardRefresher:
             time.sleep(0.02)
         return True
 
-    def _next(self) -> tuple[int, _Mark]:
+    def _next(self) -> tuple[int, _Mark] | None:
         with self._cond:
             while True:
+                if self._stopped:
+                    return None
                 now = time.monotonic()
                 ready = [(m.since, pid) for pid, m in self._marks.items() if m.not_before <= now]
                 if ready:
@@ -223,6 +239,8 @@ class CardRefresher:
     def _again(self, pitch_id: int, mark: _Mark, delay: float, *, failed: bool) -> None:
         """Put a card back (keeping its age, so it stays first in line); a newer mark merges in."""
         with self._cond:
+            if self._stopped:
+                return
             mark.failures += 1 if failed else 0
             mark.not_before = time.monotonic() + delay
             current = self._marks.get(pitch_id)
@@ -233,7 +251,10 @@ class CardRefresher:
 
     def _loop(self) -> None:
         while True:
-            pitch_id, mark = self._next()
+            taken = self._next()
+            if taken is None:
+                return
+            pitch_id, mark = taken
             try:
                 self._refresh(pitch_id, mark)
             except Exception:  # noqa: BLE001 - the refresher must outlive any one card
@@ -321,6 +342,14 @@ def refresher_for(ctx: AppContext) -> CardRefresher:
             _refreshers[id(ctx.engine)] = found
         found.use(ctx)
         return found
+
+
+def stop_refresher(engine: Engine) -> None:
+    """End this process's refresher for a database that is going away (tests; shutdown)."""
+    with _refreshers_lock:
+        found = _refreshers.pop(id(root_engine(engine)), None)
+    if found is not None:
+        found.stop()
 
 
 def wait_idle(ctx: AppContext, timeout: float = 10.0) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.listeners.cards import stop_refresher
 from bot.store.db import is_sqlite, make_engine
 from bot.store.migrate import upgrade
 from tests.e2e.conftest import bot, clock, ctx, fake_slack, slack, voting_open  # noqa: F401
@@ -65,6 +66,7 @@ def engine(database_url: str, outage: Outage) -> Iterator[Engine]:
                 raise OperationalError(statement, None, Exception("database unavailable (test outage)"))
 
         yield eng
+        stop_refresher(eng)
         eng.dispose()
         return
     url = make_url(database_url)
@@ -73,5 +75,6 @@ def engine(database_url: str, outage: Outage) -> Iterator[Engine]:
     eng = make_engine(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
     upgrade(eng)
     yield eng
+    stop_refresher(eng)
     eng.dispose()
     proxy.stop()
