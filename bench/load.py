@@ -172,9 +172,11 @@ def start_server(args: argparse.Namespace, database_url: str, slack_api_url: str
 def _drain(proc: subprocess.Popen[bytes]) -> None:
     """Keep the server's output flowing (a full pipe would block it); show its warnings."""
     assert proc.stdout is not None
+    in_traceback = False
     for line in proc.stdout:
         text = line.decode(errors="replace").rstrip()
-        if " ERROR " in text or "Traceback" in text:
+        in_traceback = "Traceback" in text or (in_traceback and text[:1] in (" ", ""))
+        if " ERROR " in text or in_traceback or text.endswith(("Error", "Exception")) or "Error:" in text:
             print(f"  [server] {text}", file=sys.stderr)
 
 
