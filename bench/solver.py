@@ -8,13 +8,13 @@ For every instance in bench/instances (the project's copies of the shared instan
 runs in its own subprocess, which reports its wall time and peak memory (ru_maxrss of the child
 itself): campbot's default grid ("coverage"), its "room for everyone" grid ("seats"), and the
 organisers' by-hand method. Every grid is judged by the project's own validator and figures
-(scheduler.validate.report) and, when the reference checker ../shared/bench/check.py is beside the
-repository, by it too (its figures are then the ones printed, and they must agree). A per-run table
+(scheduler.validate.report) and, when `--check FILE` names an independent reference checker, by
+it too (its figures are then the ones printed, and they must agree). A per-run table
 goes to stdout, then one line per instance with the three grids side by side, the proven bound,
 the gap and the targets of issue 13; the raw results go to bench/results/solver.json.
 
-`--papers` adds the six real conferences in ../shared/bench/papers (read there: their README asks
-not to copy them into the project), whose best coverage is proven for four.
+`--papers DIR` adds real conferences' `*.problem.json` files from DIR (kept outside the project:
+their README asks not to copy them in), whose best coverage is proven for four.
 
 conference-scheduler (PyCon UK's PuLP/CBC model, `--solvers ... conference-scheduler`) needs every
 event scheduled and knows nothing of votes per voter, so it gets the most-voted single-slot
@@ -39,7 +39,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_INSTANCES = REPO / "bench" / "instances"
-SHARED = REPO.parent / "shared" / "bench"
 LIMITS = {"localgovcamp": 10.0, "ukgovcamp": 20.0, "minnebar": 60.0, "mega": 120.0, "ukgovcamp-replan": 10.0}
 PAPER_LIMIT = 20.0
 TARGETS = {"localgovcamp": 91.2, "ukgovcamp": 78.5, "minnebar": 81.0}
@@ -220,9 +219,9 @@ def _instances(args: argparse.Namespace) -> list[tuple[str, Path, float]]:
     names = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
     out = [(n, args.instances / f"{n}.json", LIMITS.get(n, 10.0)) for n in names]
     if args.papers:
-        papers = SHARED / "papers"
+        papers = args.papers
         if not papers.is_dir():
-            raise SystemExit(f"--papers: {papers} is not there (it sits beside the repository in the shared set-up)")
+            raise SystemExit(f"--papers: {papers} is not a folder")
         out += [(p.name.removesuffix(".problem.json"), p, PAPER_LIMIT) for p in sorted(papers.glob("*.problem.json"))]
     if args.only:
         out = [o for o in out if o[0] in args.only]
@@ -270,9 +269,8 @@ def _summary(rows: list[dict[str, Any]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--instances", type=Path, default=DEFAULT_INSTANCES)
-    ap.add_argument("--papers", action="store_true", help="also the real conferences in ../shared/bench/papers")
-    ap.add_argument("--check", type=Path, default=SHARED / "check.py",
-                    help="the reference checker, used as well when it exists (default ../shared/bench/check.py)")
+    ap.add_argument("--papers", type=Path, help="also the real conferences' *.problem.json in this folder")
+    ap.add_argument("--check", type=Path, help="an independent reference checker (check.py), used as well")
     ap.add_argument("--time-limit", type=float, help="one limit for every instance (default: the targets')")
     ap.add_argument("--bound-seconds", type=float, default=0.0,
                     help="extra seconds for campbot's bound after each limit (default 0)")

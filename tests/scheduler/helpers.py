@@ -1,9 +1,9 @@
 """Small problems built in code, the project's own instances, and the referees of a solution.
 
 The tests stand alone: instances live in bench/instances, and every solution is judged by the
-project's own validator and figures (scheduler.validate.report). When the independent reference
-checker is beside the repository (../shared/bench/check.py, as in CI), it judges every solution
-too, as an extra referee that must agree; without it nothing is skipped.
+project's own validator and figures (scheduler.validate.report). When CAMPBOT_REFERENCE_CHECK
+names an independent reference checker (CI sets it), it judges every solution too, as an extra
+referee that must agree; without it nothing is skipped.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from scheduler.validate import report
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench" / "instances"
 INSTANCES = ["localgovcamp", "ukgovcamp", "minnebar", "mega", "ukgovcamp-replan"]
-REFERENCE_CHECK = Path(os.environ.get("CAMPBOT_REFERENCE_CHECK", REPO.parent / "shared" / "bench" / "check.py"))
+_NAMED = os.environ.get("CAMPBOT_REFERENCE_CHECK", "")
+REFERENCE_CHECK = Path(_NAMED) if _NAMED else None
 
 
 @lru_cache(maxsize=1)
 def reference_check() -> ModuleType | None:
-    """The independent checker, when it is there (CI); None in a clone of the project alone."""
-    if not REFERENCE_CHECK.is_file():
+    """The independent checker, when CI names one; None in a clone of the project alone."""
+    if REFERENCE_CHECK is None or not REFERENCE_CHECK.is_file():
         return None
     spec = importlib.util.spec_from_file_location("campbot_reference_check", REFERENCE_CHECK)
     assert spec and spec.loader
