@@ -29,15 +29,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from bot.app import build_app, listener_executor  # noqa: E402
-from bot.context import AppContext  # noqa: E402
-from bot.event_file import read_event_file  # noqa: E402
-from bot.serve import serve_in_thread  # noqa: E402
-from bot.services.events import load_event  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.store.db import make_engine  # noqa: E402
-from bot.store.migrate import upgrade  # noqa: E402
-from bot.web import make_wsgi_app  # noqa: E402
+from campbot.config.context import AppContext  # noqa: E402
+from campbot.config.settings import load_settings  # noqa: E402
+from campbot.server.http_app import make_wsgi_app  # noqa: E402
+from campbot.server.serve import serve_in_thread  # noqa: E402
+from campbot.services.event_file import read_event_file  # noqa: E402
+from campbot.services.events import load_event  # noqa: E402
+from campbot.slack.app import build_app, listener_executor  # noqa: E402
+from campbot.store.db import make_engine  # noqa: E402
+from campbot.store.migrate import upgrade  # noqa: E402
 from tests.support.db_lock import WriteLock  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.slack_requests import Sent, SlackSender  # noqa: E402

@@ -10,7 +10,7 @@ What it does, all on 127.0.0.1:
 1. a fresh database (a new SQLite file by default; a PostgreSQL database whose name contains
    "load" or "bench" has its schema wiped first), the example event and its 38 pitches loaded,
    voting opened (the event file's window cleared, so "now" is inside it);
-2. a local Slack Web API (bot.local_slack, with response URLs) in this process;
+2. a local Slack Web API (campbot.slack.local_slack, with response URLs) in this process;
 3. `campbot serve --mode http` as a subprocess (`--workers N` runs it under gunicorn) with a
    signing secret and an xoxb-like token, pointed at that fake Slack;
 4. `--clients` client processes (multiprocessing), each with `--threads` threads, send signed
@@ -70,7 +70,7 @@ def free_port() -> int:
 def fresh_database(url: str | None, workdir: Path) -> str:
     from sqlalchemy import text
 
-    from bot.store.db import make_engine
+    from campbot.store.db import make_engine
 
     if not url:
         return f"sqlite:///{workdir / 'campbot-load.db'}"
@@ -105,16 +105,16 @@ class Camp:
 def load_camp(database_url: str) -> Camp:
     from sqlmodel import select
 
-    from bot.blocks.pitch_modal import pitch_modal
-    from bot.context import build_context
-    from bot.event_file import read_event_file
-    from bot.services.events import load_event
-    from bot.services.importing import import_pitches, read_pitch_file
-    from bot.services.organising import set_voting
-    from bot.services.pitching import event_slots
-    from bot.settings import load_settings
-    from bot.store.db import session_scope
-    from bot.store.tables import Event, Pitch
+    from campbot.config.context import build_context
+    from campbot.config.settings import load_settings
+    from campbot.services.event_file import read_event_file
+    from campbot.services.events import load_event
+    from campbot.services.importing import import_pitches, read_pitch_file
+    from campbot.services.organising import set_voting
+    from campbot.services.pitching import event_slots
+    from campbot.slack.blocks.pitch_modal import pitch_modal
+    from campbot.store.db import session_scope
+    from campbot.store.tables import Event, Pitch
 
     ctx = build_context(load_settings(database_url=database_url))
     event = load_event(ctx, read_event_file(ROOT / "examples" / "localgovcamp.yaml"))
@@ -148,7 +148,7 @@ def start_server(args: argparse.Namespace, database_url: str, slack_api_url: str
         "CAMPBOT_SOLVE_SECONDS": str(args.solve_seconds),
         "CAMPBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    cmd = [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "campbot", "serve", "--mode", "http", "--host", "127.0.0.1", "--port", str(port)]
     if args.workers > 1:
         cmd += ["--workers", str(args.workers)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -311,8 +311,8 @@ def drive(args: argparse.Namespace, url: str, response_url: str, camp: Camp, cli
 def vote_table(database_url: str, event_id: int) -> tuple[Counter[tuple[str, int]], int]:
     from sqlmodel import func, select
 
-    from bot.store.db import make_engine, session_scope
-    from bot.store.tables import Person, Pitch, Vote
+    from campbot.store.db import make_engine, session_scope
+    from campbot.store.tables import Person, Pitch, Vote
 
     engine = make_engine(database_url)
     try:
@@ -330,8 +330,8 @@ def vote_table(database_url: str, event_id: int) -> tuple[Counter[tuple[str, int
 def solve_state(database_url: str, event_id: int) -> str:
     from sqlmodel import select
 
-    from bot.store.db import make_engine, session_scope
-    from bot.store.tables import SolveRun
+    from campbot.store.db import make_engine, session_scope
+    from campbot.store.tables import SolveRun
 
     engine = make_engine(database_url)
     try:

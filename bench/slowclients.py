@@ -35,14 +35,14 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from bot.context import AppContext  # noqa: E402
-from bot.event_file import read_event_file  # noqa: E402
-from bot.services import organising  # noqa: E402
-from bot.services.events import load_event  # noqa: E402
-from bot.services.pitching import PitchInput, create_pitch  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.store.db import make_engine  # noqa: E402
-from bot.store.migrate import upgrade  # noqa: E402
+from campbot.config.context import AppContext  # noqa: E402
+from campbot.config.settings import load_settings  # noqa: E402
+from campbot.services import organising  # noqa: E402
+from campbot.services.event_file import read_event_file  # noqa: E402
+from campbot.services.events import load_event  # noqa: E402
+from campbot.services.pitching import PitchInput, create_pitch  # noqa: E402
+from campbot.store.db import make_engine  # noqa: E402
+from campbot.store.migrate import upgrade  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.served import start_serve, stop_serve  # noqa: E402
 from tests.support.slack_requests import SlackSender  # noqa: E402

@@ -7,7 +7,7 @@
 The scenario of issue 20, all on 127.0.0.1:
 
 1. a fresh database with the example camp (7 rooms, 5 slots), voting closed, no pitches;
-2. the fake Slack (bot.local_slack) in its limits mode: Slack's documented limits per method
+2. the fake Slack (campbot.slack.local_slack) in its limits mode: Slack's documented limits per method
    tier and workspace, chat.postMessage per channel, 429 + Retry-After beyond them, and
    `expired_trigger_id` for a views.open more than 3 s after its /pitch;
 3. `campbot serve --mode http` (`--workers N`: gunicorn) pacing under Slack's own limits;
@@ -57,7 +57,7 @@ from load import (  # noqa: E402  (bench/load.py: the same server, clients and d
     vote_table,
 )
 
-from bot.local_slack import Call  # noqa: E402
+from campbot.slack.local_slack import Call  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.slack_requests import SlackSender  # noqa: E402
 
@@ -81,12 +81,12 @@ class Recorder:
 
 
 def load_empty_camp(database_url: str, *, hide_counts: bool = False) -> int:
-    from bot.context import build_context
-    from bot.event_file import read_event_file
-    from bot.services.events import load_event
-    from bot.settings import load_settings
-    from bot.store.db import session_scope
-    from bot.store.tables import Event
+    from campbot.config.context import build_context
+    from campbot.config.settings import load_settings
+    from campbot.services.event_file import read_event_file
+    from campbot.services.events import load_event
+    from campbot.store.db import session_scope
+    from campbot.store.tables import Event
 
     ctx = build_context(load_settings(database_url=database_url))
     event = load_event(ctx, read_event_file(ROOT / "examples" / "localgovcamp.yaml"))
@@ -105,8 +105,8 @@ def db_counts(database_url: str, event_id: int) -> dict[int, tuple[int, str | No
     """pitch id -> (interest shown on a correct card, message ts)."""
     from sqlmodel import func, select
 
-    from bot.store.db import make_engine, session_scope
-    from bot.store.tables import Pitch, Vote
+    from campbot.store.db import make_engine, session_scope
+    from campbot.store.tables import Pitch, Vote
 
     engine = make_engine(database_url)
     try:
@@ -281,7 +281,7 @@ def main() -> int:
         args.hosts, args.commands, args.pitches, args.pitch_seconds = 50, 88, 60, 90.0
         args.voters, args.clicks, args.storm_seconds = 300, 2374, 120.0
     rng = random.Random(args.seed)
-    from bot.outbound.limits import limits_from
+    from campbot.slack.outbound.limits import limits_from
 
     rec = Recorder()
     with tempfile.TemporaryDirectory(prefix="campbot-storm-") as tmp:

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.context import AppContext
-from bot.event_file import read_event_file
-from bot.listeners.cards import stop_refresher
-from bot.outbound.limits import LOCAL_UNLIMITED
-from bot.services.events import load_event
-from bot.settings import Settings, load_settings
-from bot.store.db import make_engine
-from bot.store.migrate import upgrade
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings, load_settings
+from campbot.services.event_file import read_event_file
+from campbot.services.events import load_event
+from campbot.slack.listeners.cards import stop_refresher
+from campbot.slack.outbound.limits import LOCAL_UNLIMITED
+from campbot.store.db import make_engine
+from campbot.store.migrate import upgrade
+from campbot.store.tables import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_EVENT = ROOT / "examples" / "localgovcamp.yaml"

@@ -12,16 +12,23 @@ import pytest
 import requests
 from slack_sdk import WebClient
 
-from bot.app import AppConfigError, build_app, register_optional, request_key
-from bot.context import AppContext
-from bot.listeners import camp_router
-from bot.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand, route, split_args
-from bot.services import organising
-from bot.services.errors import ServiceError
-from bot.services.requests_seen import first_time
-from bot.settings import Settings
-from bot.store.tables import Event
-from bot.web import make_wsgi_app
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings
+from campbot.server.http_app import make_wsgi_app
+from campbot.services import organising
+from campbot.services.errors import ServiceError
+from campbot.services.requests_seen import first_time
+from campbot.slack.app import LISTENER_MODULES, AppConfigError, build_app, request_key
+from campbot.slack.listeners import camp_router
+from campbot.slack.listeners.camp_router import (
+    CampReply,
+    CampRequest,
+    CampSubcommand,
+    register_subcommand,
+    route,
+    split_args,
+)
+from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
 
 
@@ -91,21 +98,13 @@ def test_split_args_handles_phone_quotes() -> None:
     assert split_args('unbalanced "quote') == ["unbalanced", '"quote']
 
 
-def test_optional_listener_modules(ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pkg = tmp_path / "extra_listeners"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "good.py").write_text("CALLS = []\ndef register(app, ctx):\n    CALLS.append(ctx)\n")
-    (pkg / "broken.py").write_text("import a_module_that_is_not_installed\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+def test_every_listener_module_is_registered(ctx: AppContext) -> None:
+    """The listener modules are imported, not discovered: each one's register() binds handlers."""
     app = build_app(ctx)
-    assert register_optional(app, ctx, "extra_listeners.good") is True
-    import extra_listeners.good as good  # type: ignore[import-not-found]
-
-    assert [ctx] == good.CALLS
-    assert register_optional(app, ctx, "extra_listeners.absent") is False
-    with pytest.raises(ModuleNotFoundError):  # a bug inside an existing module is not hidden
-        register_optional(app, ctx, "extra_listeners.broken")
+    registered = {listener.ack_function.__module__ for listener in app._listeners}
+    handlers = {sub.handler.__module__ for sub in camp_router.all_subcommands()}  # /camp's own table
+    assert {module.__name__ for module in LISTENER_MODULES} <= registered | handlers
+    assert "campbot.slack.listeners.organiser_setup" in handlers
 
 
 @pytest.mark.parametrize(
@@ -173,14 +172,14 @@ def test_http_mode_needs_the_signing_secret(ctx: AppContext) -> None:
 def test_serve_explains_missing_settings(
     settings: Settings, update: dict[str, Any], needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.serve import run
+    from campbot.server.serve import run
 
     assert run(settings.model_copy(update=update)) == 2
     assert needle in capsys.readouterr().out
 
 
 def test_web_routes(ctx: AppContext, event: Event) -> None:
-    from bot.serve import serve_in_thread
+    from campbot.server.serve import serve_in_thread
 
     server, thread = serve_in_thread(make_wsgi_app(ctx))
     base = f"http://127.0.0.1:{server.server_port}"
@@ -198,7 +197,7 @@ def test_web_routes(ctx: AppContext, event: Event) -> None:
 
 
 def test_create_app_for_gunicorn(settings: Settings, event: Event, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.web import CampbotWeb, create_app
+    from campbot.server.http_app import CampbotWeb, create_app
 
     monkeypatch.setenv("CAMPBOT_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
@@ -211,7 +210,7 @@ def test_create_app_for_gunicorn(settings: Settings, event: Event, monkeypatch: 
 def test_old_replay_keys_are_forgotten(ctx: AppContext) -> None:
     from datetime import timedelta
 
-    from bot.services.requests_seen import forget_old
+    from campbot.services.requests_seen import forget_old
 
     assert first_time(ctx, "k1")
     later = ctx.now() + timedelta(days=3)
@@ -223,7 +222,7 @@ def test_http_server_takes_a_burst_of_connections(ctx: AppContext, event: Event)
     """Everyone clicks at once: 150 simultaneous connections, none reset (backlog > 5)."""
     import socket
 
-    from bot.serve import serve_in_thread
+    from campbot.server.serve import serve_in_thread
 
     server, thread = serve_in_thread(make_wsgi_app(ctx))
     port = server.server_port

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.blocks import limits
-from bot.blocks.home import home_view
-from bot.blocks.pitch_card import pitch_card_blocks, pitch_card_text, withdraw_confirm_blocks
-from bot.blocks.pitch_modal import modal_errors, paper_modal, pitch_modal, read_pitch_form
-from bot.escape import escape, truncate
-from bot.services.home import AgendaItem, HomeData, HomePitch
-from bot.services.pitching import DESCRIPTION_MAX, TITLE_MAX, PitchCard, PitchInput, SlotTime
+from campbot.services.home import AgendaItem, HomeData, HomePitch
+from campbot.services.pitching import DESCRIPTION_MAX, TITLE_MAX, PitchCard, PitchInput, SlotTime
+from campbot.slack.blocks import limits
+from campbot.slack.blocks.home import home_view
+from campbot.slack.blocks.pitch_card import pitch_card_blocks, pitch_card_text, withdraw_confirm_blocks
+from campbot.slack.blocks.pitch_modal import modal_errors, paper_modal, pitch_modal, read_pitch_form
+from campbot.slack.escape import escape, truncate
 from tests.support.slack_requests import view_state
 
 WORST = "&<>" * 400  # every character escapes to 4-5 characters

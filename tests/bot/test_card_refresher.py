@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.context import AppContext
-from bot.listeners.cards import refresher_for, stop_refresher
+from campbot.config.context import AppContext
+from campbot.slack.listeners.cards import refresher_for, stop_refresher
 
 
 def test_a_stopped_refresher_forgets_its_cards_and_its_thread_ends(ctx: AppContext) -> None:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import limits
-from bot.blocks.grid import changelog_message, grid_messages, replan_dm
-from bot.blocks.preview import (
+from campbot.services.grid_queries import GridEntry, ResolvedGrid, SlotInfo
+from campbot.slack.blocks import limits
+from campbot.slack.blocks.grid import changelog_message, grid_messages, replan_dm
+from campbot.slack.blocks.preview import (
     Alternative,
     bound_words,
     failed_blocks,
@@ -17,7 +18,6 @@ from bot.blocks.preview import (
     preview_blocks,
     progress_blocks,
 )
-from bot.services.grid_queries import GridEntry, ResolvedGrid, SlotInfo
 
 NASTY = "<!channel> & <@U1> <http://evil|x> *bold* "
 

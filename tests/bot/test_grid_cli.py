@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.context import AppContext
-from bot.services.grid_queries import published_grid
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Pitch, Room, SolveRun
+from campbot.cli.main import app
+from campbot.config.context import AppContext
+from campbot.services.grid_queries import published_grid
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, Pitch, Room, SolveRun
 from tests.bot.test_grid_helpers import add_pitch, crowded_camp, vote
 from tests.support.fake_slack import FakeSlack
 

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services.people import person_for_slack_user
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Pitch, PitchHost, Placement, Room, Slot, Vote
+from campbot.config.context import AppContext
+from campbot.services.people import person_for_slack_user
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, Pitch, PitchHost, Placement, Room, Slot, Vote
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -12,16 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot import solver_runner
-from bot.context import AppContext
-from bot.services import publishing, solving
-from bot.services.errors import NotFound, ServiceError
-from bot.services.grid_queries import load_grid, published_grid
-from bot.services.problem_builder import build_problem
-from bot.services.replanning import close_room, find_person, host_gone, remaining_slot_keys, start_replan
-from bot.slack_text import PersonRef
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
+from campbot.config.context import AppContext
+from campbot.services import publishing, solver_runner, solving
+from campbot.services.errors import NotFound, ServiceError
+from campbot.services.grid_queries import load_grid, published_grid
+from campbot.services.problem_builder import build_problem
+from campbot.services.replanning import close_room, find_person, host_gone, remaining_slot_keys, start_replan
+from campbot.slack.slack_text import PersonRef
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
 from scheduler.problem import parse_problem
 from tests.bot.test_grid_helpers import add_pitch, at, make_draft, vote
 from tests.support.fake_slack import FakeSlack
@@ -363,7 +362,7 @@ def test_grid_is_split_within_slack_limits(sctx: AppContext, event: Event, fake:
     long = "x" * 190
     ids = [add_pitch(sctx, event, f"{long} {i}", f"U{i}") for i in range(35)]
     cells = {pid: (f"r{i % 7 + 1}", f"t{i // 7 + 1}") for i, pid in enumerate(ids)}
-    from bot.blocks import grid as grid_blocks
+    from campbot.slack.blocks import grid as grid_blocks
 
     monkey = pytest.MonkeyPatch()
     monkey.setattr(grid_blocks, "MESSAGE_CHARS", 3000)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services.home import home_for, set_reminders
-from bot.services.organising import set_voting
-from bot.services.pitching import PitchInput, create_pitch, withdraw_pitch
-from bot.services.voting import toggle_vote
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Person, Placement, Room, Slot
+from campbot.config.context import AppContext
+from campbot.services.home import home_for, set_reminders
+from campbot.services.organising import set_voting
+from campbot.services.pitching import PitchInput, create_pitch, withdraw_pitch
+from campbot.services.voting import toggle_vote
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, Person, Placement, Room, Slot
 
 
 def test_home_lists_votes_pitches_and_agenda(ctx: AppContext, event: Event) -> None:

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.blocks.grid import slot_label, slot_time, slot_times
-from bot.context import AppContext
-from bot.event_file import read_event_file
-from bot.services import solving
-from bot.services.events import load_event
-from bot.services.grid_queries import load_grid
-from bot.services.problem_builder import build_problem
-from bot.store.db import session_scope
-from bot.store.tables import Event, Slot
+from campbot.config.context import AppContext
+from campbot.services import solving
+from campbot.services.event_file import read_event_file
+from campbot.services.events import load_event
+from campbot.services.grid_queries import load_grid
+from campbot.services.problem_builder import build_problem
+from campbot.slack.blocks.grid import slot_label, slot_time, slot_times
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Slot
 from scheduler.problem import parse_problem
 from tests.bot.test_grid_helpers import LONDON, add_pitch
 from tests.conftest import EXAMPLE_EVENT

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services.errors import NotAllowed, ServiceError
-from bot.services.organising import set_voting
-from bot.services.pitching import (
+from campbot.config.context import AppContext
+from campbot.services.errors import NotAllowed, ServiceError
+from campbot.services.organising import set_voting
+from campbot.services.pitching import (
     InvalidPitch,
     PitchInput,
     add_paper_pitch,
@@ -22,9 +22,9 @@ from bot.services.pitching import (
     parse_tags,
     withdraw_pitch,
 )
-from bot.services.voting import toggle_vote
-from bot.store.db import session_scope
-from bot.store.tables import AuditLog, Event, Pitch, Vote
+from campbot.services.voting import toggle_vote
+from campbot.store.db import session_scope
+from campbot.store.tables import AuditLog, Event, Pitch, Vote
 
 SLOTS = ["t1", "t2", "t3", "t4", "t5"]
 

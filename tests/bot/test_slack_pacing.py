@@ -1,4 +1,4 @@
-"""The one Slack-side sender (bot.outbound): paced under Slack's limits, shared, by priority.
+"""The one Slack-side sender (campbot.slack.outbound): paced under Slack's limits, shared, by priority.
 
 The fake Slack runs in its limits mode with SMALL limits, enforcing exactly what the pacing is
 told, so a test shows the pacing in a few seconds; nothing here asserts a speed.
@@ -13,12 +13,12 @@ from dataclasses import replace
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.context import AppContext
-from bot.outbound.budget import BULK, CARDS, PERSON, Budget, decide
-from bot.outbound.client import paced_client, pacing_for, sending_as
-from bot.outbound.limits import TIER3, Limit, limits_from, parse_overrides
-from bot.store.db import session_scope
-from bot.store.tables import SlackBudget
+from campbot.config.context import AppContext
+from campbot.slack.outbound.budget import BULK, CARDS, PERSON, Budget, decide
+from campbot.slack.outbound.client import paced_client, pacing_for, sending_as
+from campbot.slack.outbound.limits import TIER3, Limit, limits_from, parse_overrides
+from campbot.store.db import session_scope
+from campbot.store.tables import SlackBudget
 from tests.support.fake_slack import FakeSlack
 
 SMALL = "chat.update=5/1,conversations.open=4/1,post-per-channel=3/1"
@@ -128,7 +128,7 @@ def test_the_fake_enforces_its_limits_and_expired_triggers(limited: tuple[AppCon
     """The limits mode bites when the pacing is bypassed (a plain client), and an old trigger expires."""
     from slack_sdk import WebClient
 
-    from bot.local_slack import new_trigger_id
+    from campbot.slack.local_slack import new_trigger_id
 
     ctx, fake = limited
     plain = WebClient(token="xoxb-plain", base_url=fake.url, retry_handlers=[])

@@ -1,11 +1,11 @@
-"""bot.slack_text: Slack's escaped text and mention tokens, read once into what people meant."""
+"""campbot.slack.slack_text: Slack's escaped text and mention tokens, read once into what people meant."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.escape import escape
-from bot.slack_text import PersonRef, Ref, decode_entities, parse, person_ref
+from campbot.slack.escape import escape
+from campbot.slack.slack_text import PersonRef, Ref, decode_entities, parse, person_ref
 
 
 @pytest.mark.parametrize(

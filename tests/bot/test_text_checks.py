@@ -1,12 +1,12 @@
-"""The character checks behind every pitch field (bot.services.text_checks)."""
+"""The character checks behind every pitch field (campbot.services.text_checks)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.pitching import check_paper_pitch, title_error
-from bot.services.text_checks import invisible, small_number, text_problem, unsavable_character
+from campbot.services.pitching import check_paper_pitch, title_error
+from campbot.services.text_checks import invisible, small_number, text_problem, unsavable_character
 
 
 def test_names_the_character_and_where_it_is() -> None:

@@ -14,12 +14,12 @@ from collections import Counter
 
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services.organising import set_voting
-from bot.services.pitching import PitchInput, create_pitch
-from bot.services.voting import OverQuota, toggle_vote
-from bot.store.db import session_scope
-from bot.store.tables import Event, Person, Vote
+from campbot.config.context import AppContext
+from campbot.services.organising import set_voting
+from campbot.services.pitching import PitchInput, create_pitch
+from campbot.services.voting import OverQuota, toggle_vote
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Person, Vote
 
 THREADS, CLICKS, PITCHES = 40, 25, 15
 

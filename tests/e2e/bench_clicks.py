@@ -67,17 +67,17 @@ def crowd(url: str, response_url: str, users: int, clicks: int, pitch_ids: list[
 
 
 def main(users: int = 50, clicks: int = 10) -> None:
-    from bot.app import build_app, listener_executor
-    from bot.context import AppContext
-    from bot.event_file import read_event_file
-    from bot.serve import serve_in_thread
-    from bot.services.events import load_event
-    from bot.services.organising import set_voting
-    from bot.services.pitching import PitchInput, create_pitch, set_card_message
-    from bot.settings import load_settings
-    from bot.store.db import make_engine
-    from bot.store.migrate import upgrade
-    from bot.web import make_wsgi_app
+    from campbot.config.context import AppContext
+    from campbot.config.settings import load_settings
+    from campbot.server.http_app import make_wsgi_app
+    from campbot.server.serve import serve_in_thread
+    from campbot.services.event_file import read_event_file
+    from campbot.services.events import load_event
+    from campbot.services.organising import set_voting
+    from campbot.services.pitching import PitchInput, create_pitch, set_card_message
+    from campbot.slack.app import build_app, listener_executor
+    from campbot.store.db import make_engine
+    from campbot.store.migrate import upgrade
     from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack().start()

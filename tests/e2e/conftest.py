@@ -5,7 +5,7 @@
     ctx          AppContext on the test database, Web API at fake_slack.url, clock above
                  (overrides tests/conftest.py's ctx, so its `event` fixture loads through it)
     event        the example camp (tests/conftest.py), organisers U0ORGANISE1/U0ORGANISE2
-    bot          BotServer: bot.web served by a threaded HTTP server on 127.0.0.1:0; .url,
+    bot          BotServer: campbot.server.http_app served by a threaded HTTP server on 127.0.0.1:0; .url,
                  .slack_url, .app (Bolt), .ctx; .settle() waits for background listener work
     slack        SlackSender signing with the test secret, replies going to fake_slack
     voting_open  the event with voting opened by an organiser
@@ -25,13 +25,13 @@ import pytest
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 
-from bot.app import build_app, listener_executor
-from bot.context import AppContext
-from bot.serve import serve_in_thread
-from bot.services import organising
-from bot.settings import Settings
-from bot.store.tables import Event
-from bot.web import make_wsgi_app
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings
+from campbot.server.http_app import make_wsgi_app
+from campbot.server.serve import serve_in_thread
+from campbot.services import organising
+from campbot.slack.app import build_app, listener_executor
+from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 
@@ -72,13 +72,13 @@ class BotServer:
         import time
         from concurrent.futures import ThreadPoolExecutor
 
-        from bot.listeners import cards
-        from bot.outbound.background import pool
+        from campbot.slack.listeners import cards
+        from campbot.slack.outbound.background import pool
 
         executor = listener_executor(self.app)
         assert isinstance(executor, ThreadPoolExecutor)
         deadline = time.monotonic() + timeout
-        while True:  # acks (Bolt's pool), then after-ack work (bot.outbound), then card refreshes
+        while True:  # acks (Bolt's pool), then after-ack work (campbot.slack.outbound), then card refreshes
             while executor._work_queue.qsize() or _busy(executor):
                 if time.monotonic() > deadline:
                     raise AssertionError("listener work did not finish in time")

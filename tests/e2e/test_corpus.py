@@ -30,9 +30,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import jobs
-from bot.services.pitching import PitchInput, create_pitch, set_card_message
-from bot.store.tables import Event
+from campbot.jobs import scheduling as jobs
+from campbot.services.pitching import PitchInput, create_pitch, set_card_message
+from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import FORM, JSON_TYPE, Sent, SlackSender

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.dm_help import CampFacts, dm_help_text
-from bot.store.tables import Event
+from campbot.slack.blocks.dm_help import CampFacts, dm_help_text
+from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender, unique

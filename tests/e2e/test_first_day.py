@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot import jobs
-from bot.services import notifying
-from bot.store.db import session_scope
-from bot.store.tables import Event, Room, Vote
+from campbot.jobs import scheduling as jobs
+from campbot.services import notifying
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Room, Vote
 from tests.conftest import EXAMPLE_EVENT, ROOT
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import card_posts, card_updates, pitch, replies
@@ -153,7 +153,7 @@ def _closed(bot: BotServer, key: str) -> list[str]:
 
 def _event_load(bot: BotServer, file: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CAMPBOT_DATABASE_URL": bot.ctx.settings.database_url, "COLUMNS": "300"}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "event", "load", str(file)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "campbot", "event", "load", str(file)], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=120)
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.services import solving
-from bot.services.grid_queries import load_grid, published_grid
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, SolveRun
+from campbot.services import solving
+from campbot.services.grid_queries import load_grid, published_grid
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, SolveRun
 from tests.bot.test_grid_helpers import crowded_camp
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import Call, FakeSlack

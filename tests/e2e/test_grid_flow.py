@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot import solver_runner
-from bot.escape import escape
-from bot.services.grid_queries import load_grid, published_grid
-from bot.services.pitching import PitchInput, create_pitch, get_pitch_card, set_card_message
-from bot.services.voting import toggle_vote
-from bot.store.db import session_scope
-from bot.store.tables import Event, Person, PitchHost, SolveRun, Vote
+from campbot.services import solver_runner
+from campbot.services.grid_queries import load_grid, published_grid
+from campbot.services.pitching import PitchInput, create_pitch, get_pitch_card, set_card_message
+from campbot.services.voting import toggle_vote
+from campbot.slack.escape import escape
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Person, PitchHost, SolveRun, Vote
 from tests.bot.test_grid_helpers import at
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import pitch, replies

@@ -4,8 +4,8 @@ limits refuse plainly. Through signed requests to the real app, on SQLite and Po
 
 from __future__ import annotations
 
-from bot.services.pitching import list_pitches
-from bot.store.tables import Event
+from campbot.services.pitching import list_pitches
+from campbot.store.tables import Event
 from tests.e2e.conftest import ORGANISER, BotServer
 from tests.e2e.helpers import card_posts, pitch, replies
 from tests.support.fake_slack import FakeSlack

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot import jobs
-from bot.services import notifying
-from bot.services.grid_queries import published_grid
-from bot.store.tables import Event
+from campbot.jobs import scheduling as jobs
+from campbot.services import notifying
+from campbot.services.grid_queries import published_grid
+from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import pitch
 from tests.support.fake_slack import Call, FakeSlack

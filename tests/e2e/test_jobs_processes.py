@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
-from bot.context import AppContext
-from bot.services import leases
-from bot.settings import Settings
-from bot.store.tables import Event
-from bot.store.types import utcnow
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings
+from campbot.jobs import scheduling as jobs
+from campbot.services import leases
+from campbot.store.tables import Event
+from campbot.store.types import utcnow
 from tests.jobs.helpers import S, move_slots, publish_grid, update_event, wait_until
 from tests.jobs.test_scheduler_live import _item_sent
 from tests.support.fake_slack import FakeSlack
@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = """
 import signal, sys, threading
 from datetime import timedelta
-from bot.context import build_context
-from bot.jobs import start_scheduler
-from bot.settings import load_settings
+from campbot.config.context import build_context
+from campbot.jobs.scheduling import start_scheduler
+from campbot.config.settings import load_settings
 
 settings = load_settings(database_url=sys.argv[1], slack_api_url=sys.argv[2], slack_bot_token="xoxb-test-token",
                          reminder_minutes=1, slack_limits="*=100000/1")

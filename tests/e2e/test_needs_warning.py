@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import DEFAULT_ANSWERS, card_posts, pitch
 from tests.support.fake_slack import FakeSlack

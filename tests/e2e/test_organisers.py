@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.services.pitching import get_pitch_card
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Vote
+from campbot.services.pitching import get_pitch_card
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch, Vote
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import card_posts, card_updates, pitch, replies, shown_count
 from tests.support.fake_slack import FakeSlack
@@ -160,7 +160,7 @@ def test_merge_moves_votes_once(slack: SlackSender, fake_slack: FakeSlack, bot: 
 def test_cards_for_imported_pitches(slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, event: Event) -> None:
     from pathlib import Path
 
-    from bot.services.importing import import_pitches, read_pitch_file
+    from campbot.services.importing import import_pitches, read_pitch_file
 
     assert event.id is not None
     spec = read_pitch_file(Path(__file__).resolve().parents[2] / "examples" / "localgovcamp-pitches.yaml")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.services.pitching import get_pitch_card, list_pitches
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Vote
+from campbot.services.pitching import get_pitch_card, list_pitches
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch, Vote
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import card_posts, card_updates, pitch, replies, shown_count
 from tests.support.fake_slack import FakeSlack
@@ -171,7 +171,7 @@ def test_forged_edit_submission_by_a_stranger_changes_nothing(
 def test_an_unexpected_failure_while_saving_keeps_the_modal_open(
     slack: SlackSender, fake_slack: FakeSlack, bot: BotServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.listeners import views
+    from campbot.slack.listeners import views
     from tests.e2e.helpers import DEFAULT_ANSWERS
 
     def broken(*args: object, **kwargs: object) -> None:

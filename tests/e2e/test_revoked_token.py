@@ -14,12 +14,12 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from bot import jobs
-from bot.cli import app as cli_app
-from bot.context import AppContext
-from bot.services import notifying
-from bot.store.tables import Event
-from bot.token_state import token_problem
+from campbot.cli.main import app as cli_app
+from campbot.config.context import AppContext
+from campbot.jobs import scheduling as jobs
+from campbot.services import notifying
+from campbot.slack.token_state import token_problem
+from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import replies
 from tests.support.fake_slack import FakeSlack

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 from sqlmodel import select
 
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Vote
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch, Vote
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import pitch
 from tests.support.fake_slack import FakeSlack
@@ -118,9 +118,9 @@ def test_replay_to_another_worker_process_counts_once(
     see the other's requests, the database claim after the ack does."""
     import requests
 
-    from bot.app import build_app, listener_executor
-    from bot.serve import serve_in_thread
-    from bot.web import make_wsgi_app
+    from campbot.server.http_app import make_wsgi_app
+    from campbot.server.serve import serve_in_thread
+    from campbot.slack.app import build_app, listener_executor
 
     other_app = build_app(bot.ctx)
     server, thread = serve_in_thread(make_wsgi_app(bot.ctx, other_app))

@@ -12,8 +12,8 @@ import time
 
 import requests
 
-from bot.context import AppContext
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 
@@ -29,7 +29,7 @@ def test_serve_http_process(ctx: AppContext, event: Event, fake_slack: FakeSlack
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", "0"],
+        [sys.executable, "-m", "campbot", "serve", "--mode", "http", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.store.db import session_scope
-from bot.store.tables import Event, Person
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Person
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import replies
 from tests.support.fake_slack import FakeSlack

@@ -3,7 +3,7 @@
 Slack form-encodes the body, and inside the `text` value the person's own `&`, `<` and `>`
 arrive as `&amp;`, `&lt;` and `&gt;`; with `should_escape: true` (app.yaml, /camp) a person
 picked from the autocomplete arrives as `<@U…|name>`. The app decodes once at the edge
-(bot.slack_text) and escapes once on the way out (bot.escape).
+(campbot.slack.slack_text) and escapes once on the way out (campbot.slack.escape).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from sqlmodel import select
 
-from bot.services.pitching import get_pitch_card
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch
+from campbot.services.pitching import get_pitch_card
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import card_posts, pitch, replies
 from tests.support.fake_slack import FakeSlack

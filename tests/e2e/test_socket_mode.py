@@ -22,8 +22,8 @@ import threading
 import time
 from typing import Any
 
-from bot.context import AppContext
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 
@@ -134,7 +134,7 @@ def test_socket_mode_process(ctx: AppContext, event: Event, fake_slack: FakeSlac
     }
     env.pop("SLACK_SIGNING_SECRET", None)  # Socket Mode does not need it
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "campbot", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         assert ws.connected.wait(30), "the bot never connected to the socket"

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from bot.outbound.limits import limits_from
-from bot.settings import Settings
-from bot.store.db import session_scope
-from bot.store.tables import Event, Vote
+from campbot.config.settings import Settings
+from campbot.slack.outbound.limits import limits_from
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Vote
 from tests.e2e.conftest import ORGANISER, BotServer
 from tests.e2e.helpers import card_updates, pitch, shown_count
 from tests.support.fake_slack import FakeSlack
@@ -36,7 +36,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
-    from bot.services import organising
+    from campbot.services import organising
 
     fake = FakeSlack(limits=limits_from(LIMITS)).start()
     organising.clear_cache()

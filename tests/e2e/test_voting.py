@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from bot.store.db import session_scope
-from bot.store.tables import Event, Person, Vote
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Person, Vote
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import card_updates, pitch, replies, shown_count
 from tests.support.fake_slack import FakeSlack

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.exports.grid_view import GridView, PitchListItem, ViewRoom, ViewSession, ViewSlot
+from campbot.web.exports.grid_view import GridView, PitchListItem, ViewRoom, ViewSession, ViewSlot
 
 LONDON = ZoneInfo("Europe/London")
 

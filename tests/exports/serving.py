@@ -10,7 +10,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.types import WSGIApplication
 
-from bot.exports.grid_view import GridView, PitchListItem
+from campbot.web.exports.grid_view import GridView, PitchListItem
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -6,8 +6,8 @@ import csv
 import dataclasses
 import io
 
-from bot.exports.csv_export import render_grid_csv, render_pitches_csv
-from bot.exports.grid_view import GridView, PitchListItem
+from campbot.web.exports.csv_export import render_grid_csv, render_pitches_csv
+from campbot.web.exports.grid_view import GridView, PitchListItem
 
 HEADER = "Year,Time,Session,Room,Capacity,Title,Leader1,Leader2,Leader3,Leader 4,Session notes,Hashtag"
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from icalendar import Calendar
 
-from bot.exports import (
+from campbot.web.exports import (
     render_event_ical,
     render_frab_json,
     render_grid_csv,
@@ -16,7 +16,7 @@ from bot.exports import (
     render_grid_json,
     render_person_ical,
 )
-from bot.exports.grid_view import GridView
+from campbot.web.exports.grid_view import GridView
 from tests.exports.conftest import at
 
 

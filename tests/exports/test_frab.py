@@ -8,8 +8,8 @@ import re
 import uuid
 from typing import Any
 
-from bot.exports.frab import render_frab_json
-from bot.exports.grid_view import GridView
+from campbot.web.exports.frab import render_frab_json
+from campbot.web.exports.grid_view import GridView
 
 EVENT_KEYS = {
     "id", "guid", "date", "start", "duration", "room", "slug", "url", "title", "subtitle", "track", "type",

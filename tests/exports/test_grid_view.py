@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bot.exports.grid_view import (
+from campbot.web.exports.grid_view import (
     GridView,
     ViewSession,
     event_tag,

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.exports.grid_view import GridView
-from bot.exports.html import NEED_ICONS, render_grid_html
+from campbot.web.exports.grid_view import GridView
+from campbot.web.exports.html import NEED_ICONS, render_grid_html
 from tests.exports.conftest import at
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Component
 
-from bot.exports.grid_view import GridView
-from bot.exports.ical import render_event_ical, render_person_ical
+from campbot.web.exports.grid_view import GridView
+from campbot.web.exports.ical import render_event_ical, render_person_ical
 
 
 def parse(data: bytes) -> Calendar:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.exports.grid_view import GridView, PitchListItem
-from bot.exports.json_export import render_grid_json, render_pitches_json
+from campbot.web.exports.grid_view import GridView, PitchListItem
+from campbot.web.exports.json_export import render_grid_json, render_pitches_json
 
 
 def test_grid_json_structure(lgc_view: GridView) -> None:

@@ -9,11 +9,11 @@ import pytest
 import requests
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.serve import serve_in_thread
-from bot.store.db import session_scope
-from bot.store.tables import Event, Slot
-from bot.web import make_wsgi_app
+from campbot.config.context import AppContext
+from campbot.server.http_app import make_wsgi_app
+from campbot.server.serve import serve_in_thread
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Slot
 from tests.jobs.helpers import S, publish_grid
 
 

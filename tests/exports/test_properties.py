@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from bot.exports.csv_export import render_grid_csv, safe_cell
-from bot.exports.frab import render_frab_json
-from bot.exports.grid_view import GridView
-from bot.exports.html import render_grid_html
-from bot.exports.ical import render_event_ical
-from bot.exports.json_export import render_grid_json
+from campbot.web.exports.csv_export import render_grid_csv, safe_cell
+from campbot.web.exports.frab import render_frab_json
+from campbot.web.exports.grid_view import GridView
+from campbot.web.exports.html import render_grid_html
+from campbot.web.exports.ical import render_event_ical
+from campbot.web.exports.json_export import render_grid_json
 from tests.exports.conftest import make_lgc_view
 
 BASE = make_lgc_view()

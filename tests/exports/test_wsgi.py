@@ -13,7 +13,7 @@ import pytest
 import requests
 from icalendar import Calendar
 
-from bot.exports.wsgi import make_export_app
+from campbot.web.exports.wsgi import make_export_app
 from tests.exports.conftest import PITCHES, at, make_lgc_view
 from tests.exports.serving import Store, serve
 

@@ -20,9 +20,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.listeners.cards import stop_refresher
-from bot.store.db import is_sqlite, make_engine
-from bot.store.migrate import upgrade
+from campbot.slack.listeners.cards import stop_refresher
+from campbot.store.db import is_sqlite, make_engine
+from campbot.store.migrate import upgrade
 from tests.e2e.conftest import bot, clock, ctx, fake_slack, slack, voting_open  # noqa: F401
 from tests.faults.proxy import TcpProxy
 

@@ -16,9 +16,9 @@ import pytest
 import requests
 from sqlmodel import select
 
-from bot.outage import DB_DOWN
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Vote
+from campbot.slack.outage import DB_DOWN
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch, Vote
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import DEFAULT_ANSWERS, card_updates, pitch
 from tests.faults.conftest import Outage
@@ -100,8 +100,8 @@ def test_the_database_failing_after_the_ack_is_told_not_silent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The ack went out, then the database went: the listener's own work fails and the person is
-    told the database is away (bot.listeners.common.after_ack), not left wondering."""
-    from bot.listeners import common
+    told the database is away (campbot.slack.listeners.common.after_ack), not left wondering."""
+    from campbot.slack.listeners import common
 
     pid, message = pitch(slack, fake_slack, bot, user_id="U0HOST1")
     fake_slack.reset()
@@ -111,7 +111,7 @@ def test_the_database_failing_after_the_ack_is_told_not_silent(
         outage.down()  # the database goes between the ack and the work
         return real_event_for(context)
 
-    monkeypatch.setattr("bot.listeners.actions.event_for", event_for_then_outage)
+    monkeypatch.setattr("campbot.slack.listeners.actions.event_for", event_for_then_outage)
     try:
         assert slack.click("vote_toggle", str(pid), user_id="U0FAN2", message=message).status == 200
         told = fake_slack.wait_for("response_url")

@@ -1,6 +1,6 @@
 """Many-workspace mode (Slack OAuth) with the database away: every request is authorised from
 the installation store in that database, so the outage hits before any listener. A team this
-process has served keeps being answered (bot.oauth.ResilientAuthorize: its last token), and
+process has served keeps being answered (campbot.slack.oauth.ResilientAuthorize: its last token), and
 the person is told the database is away, not a 500."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.context import AppContext
-from bot.event_file import read_event_file
-from bot.oauth import installation_store
-from bot.outage import DB_DOWN
-from bot.services.events import load_event
-from bot.settings import Settings, load_settings
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings, load_settings
+from campbot.services.event_file import read_event_file
+from campbot.services.events import load_event
+from campbot.slack.oauth import installation_store
+from campbot.slack.outage import DB_DOWN
+from campbot.store.tables import Event
 from tests.conftest import EXAMPLE_EVENT
 from tests.e2e.conftest import BotServer
 from tests.faults.conftest import Outage

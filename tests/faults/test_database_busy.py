@@ -2,7 +2,7 @@
 time, truthfully, and a form submitted again after the lock is gone makes one pitch.
 
 The lock is held until each request has been answered, so an answer can only come from the
-bot giving up within its ack budget (bot.listeners.common.before_ack), never from the lock
+bot giving up within its ack budget (campbot.slack.listeners.common.before_ack), never from the lock
 going away: the assertions are on what is said and stored, not on timings (those are in
 bench/ack_budget.py). SQLite: BEGIN IMMEDIATE from a second connection; PostgreSQL: every
 table locked IN EXCLUSIVE MODE from a second connection (tests/support/db_lock.py).
@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.outage import DB_BUSY
-from bot.services.pitching import list_pitches
-from bot.store.tables import Event
+from campbot.services.pitching import list_pitches
+from campbot.slack.outage import DB_BUSY
+from campbot.store.tables import Event
 from tests.e2e.conftest import ORGANISER, BotServer
 from tests.e2e.helpers import DEFAULT_ANSWERS, card_posts
 from tests.support.db_lock import WriteLock
@@ -86,10 +86,10 @@ def test_clicks_queued_behind_the_lock_do_not_hold_up_other_answers(
 
     from sqlmodel import func, select
 
-    from bot.services import organising
-    from bot.services.pitching import PitchInput, create_pitch
-    from bot.store.db import session_scope
-    from bot.store.tables import Vote
+    from campbot.services import organising
+    from campbot.services.pitching import PitchInput, create_pitch
+    from campbot.store.db import session_scope
+    from campbot.store.tables import Vote
 
     assert event.id is not None
     organising.set_voting(bot.ctx, event.id, open_=True, actor="test")

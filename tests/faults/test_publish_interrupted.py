@@ -16,10 +16,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
-from bot.context import AppContext
-from bot.services import publishing
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion
+from campbot.config.context import AppContext
+from campbot.services import publishing
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion
 from tests.bot.test_grid_helpers import add_pitch, make_draft
 from tests.e2e.conftest import CampClock
 from tests.support.fake_slack import FakeSlack
@@ -103,9 +103,9 @@ def test_a_claim_left_by_a_killed_publisher_expires_and_the_sweep_reports_nothin
     """kill -9 in the middle of publishing: the send being made stays "claimed" (issue 15, point 6).
     The sweep must not call the publication done while that claim is fresh, must send the message
     once the claim has expired, and must leave no row "claimed"."""
-    from bot import jobs
-    from bot.services import notifying
-    from bot.store.tables import SentNotification
+    from campbot.jobs import scheduling as jobs
+    from campbot.services import notifying
+    from campbot.store.tables import SentNotification
 
     assert event.id is not None
     ids = [add_pitch(ctx, event, f"Talk {i}", f"U0H{i}") for i in range(3)]
@@ -139,7 +139,7 @@ def test_a_claim_left_by_a_killed_publisher_expires_and_the_sweep_reports_nothin
 
 
 def _row(ctx: AppContext, key: str) -> Any:
-    from bot.store.tables import SentNotification
+    from campbot.store.tables import SentNotification
 
     with session_scope(ctx.engine) as db:
         return db.exec(select(SentNotification).where(SentNotification.key == key)).one()

@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot import jobs
-from bot.context import AppContext
-from bot.services.notifying import Sender
-from bot.settings import Settings
-from bot.store.db import session_scope
-from bot.store.tables import Event, SentNotification
-from bot.store.types import utcnow
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings
+from campbot.jobs import scheduling as jobs
+from campbot.services.notifying import Sender
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, SentNotification
+from campbot.store.types import utcnow
 from tests.faults.conftest import Outage
 from tests.jobs.helpers import S, move_slots, posts, publish_grid, update_event, wait_until
 from tests.support.fake_slack import Call, FakeSlack

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Vote
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch, Vote
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import card_posts, card_updates, pitch, shown_count
 from tests.support.fake_slack import FakeSlack

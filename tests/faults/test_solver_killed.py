@@ -11,9 +11,9 @@ import time
 import psutil
 from sqlmodel import select
 
-from bot.services.pitching import PitchInput, create_pitch
-from bot.store.db import session_scope
-from bot.store.tables import Event, SolveRun
+from campbot.services.pitching import PitchInput, create_pitch
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, SolveRun
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender

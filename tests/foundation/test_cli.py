@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.store.db import make_engine, session_scope
-from bot.store.tables import Pitch, Room, Vote
+from campbot.store.db import make_engine, session_scope
+from campbot.store.tables import Pitch, Room, Vote
 from tests.conftest import EXAMPLE_EVENT, ROOT
 
 PITCHES = ROOT / "examples" / "localgovcamp-pitches.yaml"
@@ -19,7 +19,7 @@ PITCHES = ROOT / "examples" / "localgovcamp-pitches.yaml"
 
 def campbot(*args: str, db: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CAMPBOT_DATABASE_URL": db, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "campbot", *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=120)
 
 

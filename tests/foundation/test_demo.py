@@ -16,7 +16,7 @@ def test_demo_runs_the_day_and_writes_the_grid(tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPBOT_", "SLACK_"))}
     env["COLUMNS"] = "160"
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--out", str(out), "--seconds", "2"],
+    result = subprocess.run([sys.executable, "-m", "campbot", "demo", "--out", str(out), "--seconds", "2"],
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = result.stdout

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.event_file import EventFileError, parse_event_file, read_event_file
-from bot.services.events import get_event, load_event
-from bot.store.db import session_scope
-from bot.store.tables import Event, Room, Slot
+from campbot.config.context import AppContext
+from campbot.services.event_file import EventFileError, parse_event_file, read_event_file
+from campbot.services.events import get_event, load_event
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Room, Slot
 from tests.conftest import EXAMPLE_EVENT
 
 GOOD = EXAMPLE_EVENT.read_text()

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services.errors import NotFound
-from bot.services.exporting import export_files, grid_view, person_feed, pitch_list
-from bot.services.importing import import_pitches, read_pitch_file
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, Slot
+from campbot.config.context import AppContext
+from campbot.services.errors import NotFound
+from campbot.services.exporting import export_files, grid_view, person_feed, pitch_list
+from campbot.services.importing import import_pitches, read_pitch_file
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, Slot
 from tests.conftest import ROOT
 
 

@@ -1,12 +1,12 @@
 """Property tests over the file loaders: every input is either loaded *and then works* or is
 refused whole with a message; never a traceback, never a half-loaded event.
 
-Event files (bot.event_file): a loaded file is stored (load_event), gets a published grid,
-has its reminders planned and scheduled (bot.jobs on a paused APScheduler) and renders every
+Event files (campbot.services.event_file): a loaded file is stored (load_event), gets a published grid,
+has its reminders planned and scheduled (campbot.jobs.scheduling on a paused APScheduler) and renders every
 export (iCal, HTML, CSV, JSON, frab), all without an exception. Inputs: event files built
 field by field from hostile values (years 1 to 9999, odd zones, huge numbers, control
 characters, wrong types), the same files mangled as text (duplicate keys, deep nesting,
-aliases, cut short), and arbitrary text. Pitch files (bot.services.importing) likewise:
+aliases, cut short), and arbitrary text. Pitch files (campbot.services.importing) likewise:
 refused with a message, or read and imported.
 
 CAMPBOT_FUZZ_EXAMPLES raises the number of examples (default 150 per test, a few seconds).
@@ -28,19 +28,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import jobs
-from bot.context import AppContext
-from bot.event_file import EventFileError, parse_event_file
-from bot.exports.csv_export import render_grid_csv
-from bot.exports.frab import render_frab_json
-from bot.exports.html import render_grid_html
-from bot.exports.ical import render_event_ical
-from bot.exports.json_export import render_grid_json
-from bot.services import notifying
-from bot.services.errors import ServiceError
-from bot.services.events import load_event
-from bot.services.exporting import grid_view
-from bot.services.importing import import_pitches, read_pitch_file
+from campbot.config.context import AppContext
+from campbot.jobs import scheduling as jobs
+from campbot.services import notifying
+from campbot.services.errors import ServiceError
+from campbot.services.event_file import EventFileError, parse_event_file
+from campbot.services.events import load_event
+from campbot.services.exporting import grid_view
+from campbot.services.importing import import_pitches, read_pitch_file
+from campbot.web.exports.csv_export import render_grid_csv
+from campbot.web.exports.frab import render_frab_json
+from campbot.web.exports.html import render_grid_html
+from campbot.web.exports.ical import render_event_ical
+from campbot.web.exports.json_export import render_grid_json
 from tests.jobs.helpers import S, publish_grid
 
 TODAY = date(2026, 6, 1)
@@ -199,7 +199,7 @@ def test_the_named_hostile_event_files_are_refused_in_plain_words(tmp_path: Path
             parse_event_file(text, today=TODAY)
     latin = tmp_path / "latin.yaml"
     latin.write_bytes(base.replace("Camp", "Café").encode("latin-1"))
-    from bot.event_file import read_event_file
+    from campbot.services.event_file import read_event_file
 
     with pytest.raises(EventFileError, match="not UTF-8 .*line 3.*Save it as UTF-8"):
         read_event_file(latin, today=TODAY)

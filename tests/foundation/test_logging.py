@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.logging_setup import configure_logging
-from bot.settings import load_settings
+from campbot.config.logging_setup import configure_logging
+from campbot.config.settings import load_settings
 
 
 @pytest.fixture

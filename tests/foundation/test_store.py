@@ -10,17 +10,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
-from bot.context import AppContext
-from bot.store.db import session_scope
-from bot.store.migrate import current_revision, upgrade
-from bot.store.tables import Event, SentNotification
+from campbot.config.context import AppContext
+from campbot.store.db import session_scope
+from campbot.store.migrate import current_revision, upgrade
+from campbot.store.tables import Event, SentNotification
 
 
 def test_migrations_match_the_tables(engine: Engine) -> None:
     upgrade(engine)  # a second upgrade is harmless
     from alembic.script import ScriptDirectory
 
-    from bot.store.migrate import alembic_config
+    from campbot.store.migrate import alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
     assert len(heads) == 1, f"migrations must form one line, not {heads}"

@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from bot.context import AppContext
-from bot.services.notifying import Pacer, Sender
-from bot.settings import Settings
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings
+from campbot.services.notifying import Pacer, Sender
+from campbot.store.tables import Event
 from tests.jobs.helpers import Clock, FakeTime, local
 from tests.support.fake_slack import FakeSlack
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.context import AppContext
-from bot.services.people import person_for_slack_user
-from bot.store.db import session_scope
-from bot.store.tables import Event, GridVersion, Pitch, PitchHost, Placement, Room, Slot, Vote
+from campbot.config.context import AppContext
+from campbot.services.people import person_for_slack_user
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, GridVersion, Pitch, PitchHost, Placement, Room, Slot, Vote
 from tests.support.fake_slack import Call, FakeSlack
 
 LONDON = ZoneInfo("Europe/London")

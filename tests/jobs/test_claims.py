@@ -7,11 +7,11 @@ import logging
 
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services import notifying
-from bot.services.notifying import ALREADY, BUSY, CLAIMED, GAVE_UP, _claim, claim, finish
-from bot.store.db import session_scope
-from bot.store.tables import Event, SentNotification
+from campbot.config.context import AppContext
+from campbot.services import notifying
+from campbot.services.notifying import ALREADY, BUSY, CLAIMED, GAVE_UP, _claim, claim, finish
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, SentNotification
 from tests.jobs.helpers import Clock
 
 KEY = "remind-dm:1:t3:U1"
@@ -56,7 +56,7 @@ def test_repeated_failures_give_up_and_say_so(jctx: AppContext, event: Event, ca
         def post(self, channel: str, message: object) -> str:
             raise AssertionError("must not send after giving up")
 
-    with caplog.at_level(logging.ERROR, logger="bot.services.notifying"):
+    with caplog.at_level(logging.ERROR, logger="campbot.services.notifying"):
         assert notifying.deliver(jctx, Never(), event_id=eid, key=KEY, kind="remind-dm",  # type: ignore[arg-type]
                                  channel="U1", message=lambda: notifying.blocks.Message("x")) == GAVE_UP
     assert any("failed 8 times" in r.getMessage() for r in caplog.records)

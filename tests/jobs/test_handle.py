@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
-from bot import jobs
-from bot.context import AppContext
-from bot.services import leases
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.jobs import scheduling as jobs
+from campbot.services import leases
+from campbot.store.tables import Event
 from tests.jobs.helpers import Clock, update_event, wait_until
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from bot.context import AppContext
-from bot.services import leases
+from campbot.config.context import AppContext
+from campbot.services import leases
 from tests.jobs.helpers import Clock
 
 TTL = timedelta(seconds=30)

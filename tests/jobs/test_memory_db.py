@@ -8,14 +8,14 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import jobs
-from bot.context import AppContext
-from bot.event_file import read_event_file
-from bot.services.events import load_event
-from bot.settings import Settings
-from bot.store.db import make_engine, session_scope
-from bot.store.migrate import upgrade
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings
+from campbot.jobs import scheduling as jobs
+from campbot.services.event_file import read_event_file
+from campbot.services.events import load_event
+from campbot.store.db import make_engine, session_scope
+from campbot.store.migrate import upgrade
+from campbot.store.tables import Event
 from tests.conftest import EXAMPLE_EVENT
 from tests.jobs.conftest import DAY
 from tests.jobs.helpers import Clock, S, local, publish_grid

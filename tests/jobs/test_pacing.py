@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.notifying import Pacer
+from campbot.services.notifying import Pacer
 from tests.jobs.helpers import FakeTime
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.blocks import reminders as rb
-from bot.services.grid_queries import GridEntry
-from bot.services.notifying import notes_url
+from campbot.services.grid_queries import GridEntry
+from campbot.services.notifying import notes_url
+from campbot.slack.blocks import reminders as rb
 
 NASTY = ["<!channel>", "<!here>", "<@U123>", "<http://evil.example|click me>", "Q&A > slides"]
 START = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)  # 13:00 in London (BST)

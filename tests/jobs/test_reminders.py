@@ -6,11 +6,11 @@ import logging
 import threading
 from datetime import timedelta
 
-from bot.context import AppContext
-from bot.services import notifying
-from bot.services.home import set_reminders
-from bot.services.notifying import Sender, run_due
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.services import notifying
+from campbot.services.home import set_reminders
+from campbot.services.notifying import Sender, run_due
+from campbot.store.tables import Event
 from tests.jobs.conftest import DAY
 from tests.jobs.helpers import Clock, S, dm_targets, local, posts, posts_to, publish_grid, text_of
 from tests.support.fake_slack import FakeSlack
@@ -73,7 +73,7 @@ def test_turning_reminders_off_stops_the_dms_but_not_a_hosts(
         jctx: AppContext, camp: Event, fake_slack: FakeSlack, clock: Clock, sender: Sender) -> None:
     _grid(jctx, camp)
     assert camp.id is not None
-    set_reminders(jctx, camp.id, "U01", False)  # the App Home switch's service (bot.services.home)
+    set_reminders(jctx, camp.id, "U01", False)  # the App Home switch's service (campbot.services.home)
     set_reminders(jctx, camp.id, "UHOSTA", False)
     clock.set(local(DAY, "12:51"))
     run_due(jctx, sender=sender)
@@ -84,7 +84,7 @@ def test_a_reminder_whose_slot_has_begun_is_skipped_and_logged(
         jctx: AppContext, camp: Event, fake_slack: FakeSlack, clock: Clock, sender: Sender, caplog) -> None:
     _grid(jctx, camp)
     clock.set(local(DAY, "13:00"))  # the bot was down from before 12:50 until now
-    with caplog.at_level(logging.WARNING, logger="bot.services.notifying"):
+    with caplog.at_level(logging.WARNING, logger="campbot.services.notifying"):
         reports = run_due(jctx, sender=sender)
     assert posts(fake_slack) == []
     assert [r for r in reports if r.item.what == "remind"] == []  # t3 is not even due any more

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import jobs
-from bot.context import AppContext
-from bot.event_file import parse_event_file
-from bot.services import notifying
-from bot.services.events import load_event
-from bot.services.notifying import Sender, run_due
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.jobs import scheduling as jobs
+from campbot.services import notifying
+from campbot.services.event_file import parse_event_file
+from campbot.services.events import load_event
+from campbot.services.notifying import Sender, run_due
+from campbot.store.tables import Event
 from tests.conftest import EXAMPLE_EVENT
 from tests.jobs.conftest import DAY
 from tests.jobs.helpers import Clock, S, local, posts, posts_to, publish_grid, text_of, update_event

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import jobs
-from bot.context import AppContext
-from bot.services import publishing
-from bot.services.notifying import Sender
-from bot.store.tables import Event
+from campbot.config.context import AppContext
+from campbot.jobs import scheduling as jobs
+from campbot.services import publishing
+from campbot.services.notifying import Sender
+from campbot.store.tables import Event
 from tests.bot.test_grid_helpers import add_pitch, make_draft
 from tests.support.fake_slack import FakeSlack
 

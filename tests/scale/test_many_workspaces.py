@@ -1,6 +1,6 @@
 """One bot, many workspaces: Slack OAuth install, per-team tokens, per-team camps, uninstall.
 
-The app runs with SLACK_CLIENT_ID/SECRET (bot.oauth), so Bolt authorises every request from
+The app runs with SLACK_CLIENT_ID/SECRET (campbot.slack.oauth), so Bolt authorises every request from
 slack_sdk's SQLAlchemy installation store in the test database and hands the listener a
 client with *that* workspace's bot token. Team A and team B each have a camp; team C
 installed nothing.
@@ -20,14 +20,14 @@ from apscheduler.triggers.date import DateTrigger
 from slack_sdk.oauth.installation_store import Installation
 from sqlmodel import select
 
-from bot import jobs
-from bot.context import AppContext
-from bot.event_file import read_event_file
-from bot.oauth import installation_store
-from bot.services.events import load_event
-from bot.settings import Settings, load_settings
-from bot.store.db import session_scope
-from bot.store.tables import Event, Pitch, Vote
+from campbot.config.context import AppContext
+from campbot.config.settings import Settings, load_settings
+from campbot.jobs import scheduling as jobs
+from campbot.services.event_file import read_event_file
+from campbot.services.events import load_event
+from campbot.slack.oauth import installation_store
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Pitch, Vote
 from tests.conftest import EXAMPLE_EVENT
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import pitch
@@ -86,7 +86,7 @@ def teams(ctx: AppContext, event: Event, bot: BotServer, fake_slack: FakeSlack) 
     _install(ctx, TEAM_B, TOKEN_B)
     for camp in (event, camp_b):
         assert camp.id is not None
-        from bot.services.organising import set_voting
+        from campbot.services.organising import set_voting
 
         set_voting(ctx, camp.id, open_=True, actor="test")
     secret = "test-signing-secret"
@@ -168,7 +168,7 @@ def _add_job(ctx: AppContext, event_id: int) -> str:
     try:
         job_id = f"remind:{event_id}:t1"
         scheduler.add_job(
-            "bot.jobs:remind_slot",
+            "campbot.jobs.scheduling:remind_slot",
             DateTrigger(datetime(2030, 1, 1, tzinfo=UTC)),
             args=[event_id, "t1"],
             id=job_id,
@@ -279,9 +279,9 @@ def test_publishing_and_reminders_use_the_camps_own_workspace_token(
 ) -> None:
     from datetime import timedelta
 
-    from bot.services import publishing
-    from bot.services.notifying import run_due
-    from bot.store.tables import Slot
+    from campbot.services import publishing
+    from campbot.services.notifying import run_due
+    from campbot.store.tables import Slot
     from tests.bot.test_grid_helpers import add_pitch, make_draft
 
     camp_b = teams["camp_b"]
@@ -308,7 +308,7 @@ def test_publishing_and_reminders_use_the_camps_own_workspace_token(
 def test_a_revoked_team_schedules_nothing_until_it_installs_again(
     teams: dict[str, Any], fake_slack: FakeSlack, bot: BotServer
 ) -> None:
-    from bot.token_state import token_problem
+    from campbot.slack.token_state import token_problem
 
     a = teams["a"]
     camp_a, camp_b = teams["camp_a"], teams["camp_b"]

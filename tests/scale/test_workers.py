@@ -20,10 +20,10 @@ import pytest
 import requests
 from sqlmodel import select
 
-from bot.context import AppContext
-from bot.services import organising
-from bot.store.db import session_scope
-from bot.store.tables import Event, Lease, Person, Pitch, Vote
+from campbot.config.context import AppContext
+from campbot.services import organising
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Lease, Person, Pitch, Vote
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackSender
 
@@ -56,7 +56,7 @@ def served(ctx: AppContext, event: Event, fake_slack: FakeSlack) -> Iterator[tup
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "campbot", "serve", "--mode", "http", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -116,7 +116,7 @@ def test_two_workers_one_scheduler_and_a_killed_worker_loses_nothing(
     with session_scope(ctx.engine) as db:
         pitch_ids = [p.id for p in db.exec(select(Pitch)).all()]
     if not pitch_ids:
-        from bot.services.pitching import PitchInput, create_pitch
+        from campbot.services.pitching import PitchInput, create_pitch
 
         assert event.id is not None
         pitch_ids = [create_pitch(ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i}")).id for i in range(3)]

@@ -9,8 +9,8 @@ import json
 import requests
 from icalendar import Calendar
 
-from bot.services import publishing
-from bot.store.tables import Event
+from campbot.services import publishing
+from campbot.store.tables import Event
 from tests.bot.test_grid_helpers import make_draft
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import card_posts, pitch

@@ -1,4 +1,4 @@
-"""bot.request_guard never raises, whatever the bytes, and refuses what Bolt would choke on."""
+"""campbot.slack.request_guard never raises, whatever the bytes, and refuses what Bolt would choke on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.request_guard import BAD_SHAPE, TOO_LARGE, UNSIGNED, check, shape_ok, verify_signature
+from campbot.slack.request_guard import BAD_SHAPE, TOO_LARGE, UNSIGNED, check, shape_ok, verify_signature
 from tests.support.slack_requests import sign
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

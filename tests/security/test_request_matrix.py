@@ -19,8 +19,8 @@ import pytest
 import requests
 from sqlmodel import func, select
 
-from bot.store.db import session_scope
-from bot.store.tables import AuditLog, Event, Pitch, Vote
+from campbot.store.db import session_scope
+from campbot.store.tables import AuditLog, Event, Pitch, Vote
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import FORM, JSON_TYPE, SlackSender, sign

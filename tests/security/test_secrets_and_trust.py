@@ -3,7 +3,7 @@
 The log test runs a real flow (slash command, modal, submission, votes, App Home, a Slack
 API error) through the real HTTP app with a realistic bot token and signing secret, with
 the root logger at DEBUG and configured exactly as `campbot` configures it
-(bot.logging_setup.configure_logging). slack_sdk logs every Web API request at DEBUG,
+(campbot.config.logging_setup.configure_logging). slack_sdk logs every Web API request at DEBUG,
 headers included, so the capture is not vacuous: the test checks it saw those lines.
 """
 
@@ -17,10 +17,10 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import select
 
-from bot.logging_setup import configure_logging
-from bot.settings import Settings, load_settings
-from bot.store.db import session_scope
-from bot.store.tables import Event, Person, Vote
+from campbot.config.logging_setup import configure_logging
+from campbot.config.settings import Settings, load_settings
+from campbot.store.db import session_scope
+from campbot.store.tables import Event, Person, Vote
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import pitch
 from tests.support.fake_slack import FakeSlack

@@ -1,11 +1,11 @@
-"""Slow clients cannot take the HTTP server down (bot.http_front).
+"""Slow clients cannot take the HTTP server down (campbot.server.http_front).
 
 A bounded slowloris attack on loopback (200 sockets trickling heads or bodies) runs while
 `/healthz` and signed Slack clicks are sent: every probe must be answered, and the server
 must close every attack socket itself. The deadlines are shortened (2 s for a head, 3 s for
 a body) so the test is short; nothing here asserts a latency (that is bench/slowclients.py,
 which prints p99 figures under the default limits). Both serving modes: the single process
-(`campbot serve --mode http`) and gunicorn workers (`--workers 2`, bot.workers).
+(`campbot serve --mode http`) and gunicorn workers (`--workers 2`, campbot.server.workers).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from bot.app import build_app, listener_executor
-from bot.context import AppContext
-from bot.http_front import FrontLimits
-from bot.serve import serve_in_thread
-from bot.services import organising
-from bot.services.pitching import PitchInput, create_pitch
-from bot.store.tables import Event
-from bot.web import make_wsgi_app
+from campbot.config.context import AppContext
+from campbot.server.http_app import make_wsgi_app
+from campbot.server.http_front import FrontLimits
+from campbot.server.serve import serve_in_thread
+from campbot.services import organising
+from campbot.services.pitching import PitchInput, create_pitch
+from campbot.slack.app import build_app, listener_executor
+from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
 from tests.support.served import start_serve, stop_serve
 from tests.support.slack_requests import SlackSender

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-import bot.store.tables  # noqa: F401  (registers the tables)
-from bot.store.db import is_sqlite
+import campbot.store.tables  # noqa: F401  (registers the tables)
+from campbot.store.db import is_sqlite
 
 
 class WriteLock:

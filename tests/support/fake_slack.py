@@ -1,4 +1,4 @@
-"""The tests' fake Slack Web API: the local server from bot.local_slack (also used by the demo),
+"""The tests' fake Slack Web API: the local server from campbot.slack.local_slack (also used by the demo),
 plus two test conveniences: a response_url it serves, and polling for a call with a deadline."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.local_slack import Call, LocalSlack
+from campbot.slack.local_slack import Call, LocalSlack
 
 RESPONSE_URL = "response_url"
 

@@ -23,7 +23,7 @@ def start_serve(env: dict[str, str], *, workers: int = 1, timeout: float = 60.0)
     """Start the server with `env` (added to os.environ); returns it and its base URL once
     /healthz answers 200. AssertionError if it exits or does not answer within `timeout`."""
     port = free_port()
-    cmd = [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", str(port)]
+    cmd = [sys.executable, "-m", "campbot", "serve", "--mode", "http", "--port", str(port)]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

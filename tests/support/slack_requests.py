@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from bot.local_slack import new_trigger_id
+from campbot.slack.local_slack import new_trigger_id
 
 _ids = itertools.count(1)
 

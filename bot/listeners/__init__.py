@@ -1,5 +1,0 @@
-"""Slack listeners: each module has one `register(app, ctx)` binding Slack ids to callbacks.
-
-Callbacks ack first, call one service, render with `bot.blocks`, and post. They never open a
-database session. `bot.listeners.common` gives them the AppContext and the request's event.
-"""

@@ -1,0 +1,1 @@
+"""campbot: the application around the scheduler (faces, services, store, jobs); docs/architecture.md maps it."""

@@ -1,0 +1,37 @@
+"""What every use case needs: settings, the database engine and the clock.
+
+The clock is injected so that reminders, voting windows and freezes can be tested at any
+minute of the camp day without sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from campbot.config.settings import Settings
+from campbot.store.db import make_engine
+from campbot.store.types import utcnow
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
+    """The one place an engine is made from settings; upgrades the schema unless told not to."""
+    from campbot.store.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return AppContext(settings=settings, engine=engine)

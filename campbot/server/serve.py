@@ -1,0 +1,137 @@
+"""`campbot serve`: run the bot in Socket Mode or HTTP mode until interrupted.
+
+Socket Mode needs SLACK_APP_TOKEN (xapp-...) and no public URL; HTTP mode serves
+campbot.server.http_app on host:port behind the buffering front of campbot.server.http_front (slow clients cost a
+socket, never an app thread) and needs SLACK_SIGNING_SECRET. Both need
+SLACK_BOT_TOKEN and a loaded event. The reminder scheduler starts too, when campbot.jobs.scheduling
+provides start_scheduler(ctx).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from campbot.config.context import AppContext, build_context
+from campbot.config.settings import Mode, Settings
+from campbot.server.http_front import FrontLimits, FrontServer, limits_from
+from campbot.slack.oauth import oauth_enabled
+
+log = logging.getLogger(__name__)
+
+
+class ServeError(Exception):
+    """A setting is missing or wrong; the message names it and says how to fix it."""
+
+
+def make_http_server(wsgi_app: Any, host: str, port: int, limits: FrontLimits | None = None) -> FrontServer:
+    """A bound-but-not-serving HTTP server (port 0 picks a free one: see server_port): the
+    buffering front of campbot.server.http_front, so slow clients cannot hold up Slack's requests."""
+    return FrontServer(wsgi_app, host, port, limits)
+
+
+def check_settings(settings: Settings) -> None:
+    if settings.slack_bot_token is None and not (settings.mode == Mode.http and oauth_enabled(settings)):
+        raise ServeError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., from the Slack app's OAuth page).")
+    if settings.mode == Mode.socket and settings.slack_app_token is None:
+        raise ServeError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-..., scope "
+            "connections:write). Or run HTTP mode: campbot serve --mode http --port 3000"
+        )
+    if settings.mode == Mode.http and settings.slack_signing_secret is None:
+        raise ServeError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests come from Slack "
+            "(Slack app settings > Basic Information > Signing Secret)."
+        )
+
+
+def start_scheduler_if_any(ctx: AppContext) -> Callable[[], None] | None:
+    """Start campbot.jobs.scheduling' reminder scheduler when that module provides one; returns its stop."""
+    try:
+        from campbot.jobs import scheduling as jobs  # type: ignore[attr-defined]
+    except ModuleNotFoundError as exc:
+        if exc.name == "campbot.jobs.scheduling":
+            return None
+        raise
+    start = getattr(jobs, "start_scheduler", None)
+    if not callable(start):
+        return None
+    handle = start(ctx)
+    for name in ("stop", "shutdown"):  # campbot.jobs.scheduling.SchedulerHandle.stop hands the lease over
+        stop = getattr(handle, name, None)
+        if callable(stop):
+            return stop
+    return None
+
+
+def run(settings: Settings, *, workers: int = 1) -> int:
+    """Serve until Ctrl-C. Returns the process exit code (2 for a configuration problem).
+    HTTP mode with workers > 1 runs gunicorn worker processes (campbot.server.workers)."""
+    logging.getLogger().setLevel(settings.log_level.upper())
+    try:
+        check_settings(settings)
+    except ServeError as exc:
+        log.error("%s", exc)
+        print(f"error: {exc}")
+        return 2
+    from campbot.services.errors import NotFound
+    from campbot.services.events import get_event
+    from campbot.services.requests_seen import forget_old
+    from campbot.slack.app import build_app
+
+    ctx = build_context(settings)
+    try:
+        event = get_event(ctx)
+    except NotFound as exc:
+        print(f"error: {exc}")
+        return 2
+    if settings.mode == Mode.http and workers > 1:
+        from campbot.server.workers import run_workers
+
+        forget_old(ctx)
+        ctx.engine.dispose()  # no connection may cross the fork
+        return run_workers(settings, workers)
+    bolt_app = build_app(ctx)
+    forget_old(ctx)  # replay keys older than any signature window
+    stop_scheduler = start_scheduler_if_any(ctx)
+    try:
+        if settings.mode == Mode.socket:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            assert settings.slack_app_token is not None
+            print(f"campbot: serving {event.name} over Socket Mode (Ctrl-C to stop)")
+            SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            from campbot.server.http_app import make_wsgi_app
+
+            server = make_http_server(
+                make_wsgi_app(ctx, bolt_app), settings.http_host, settings.http_port, limits_from(settings)
+            )
+            print(
+                f"campbot: serving {event.name} on http://{settings.http_host}:{server.server_port}"
+                f"/slack/events (Ctrl-C to stop)"
+            )
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if stop_scheduler is not None:
+            stop_scheduler()
+        ctx.engine.dispose()
+    return 0
+
+
+def serve_in_thread(
+    wsgi_app: Any, host: str = "127.0.0.1", port: int = 0, limits: FrontLimits | None = None
+) -> tuple[FrontServer, threading.Thread]:
+    """Serve `wsgi_app` from a background thread (tests, embedding); stop with server.shutdown()."""
+    server = make_http_server(wsgi_app, host, port, limits)
+    thread = threading.Thread(target=server.serve_forever, name="campbot-http", daemon=True)
+    thread.start()
+    server.wait_ready()
+    return server, thread

@@ -1,0 +1,420 @@
+"""The organisers' grid commands in Slack: solve, re-plan, publish, pin and exclude.
+
+`/camp solve [seconds]` and `/camp replan [seconds]` start a background run (services/solving.py)
+and answer at once. While it runs, a progress message in the organisers' channel (or, when the
+event has none, the channel the command came from) is kept up to date with chat.update. When it
+ends, the organiser who asked gets the **private preview** as an ephemeral message in the channel
+they typed the command in; if Slack refuses that (the bot is not in that channel, or it is a DM),
+the preview comes as a DM from the bot. The preview carries Publish and Re-solve buttons.
+
+Publish (button or `/camp publish`) numbers the draft and sends everything (publishing.py); the
+organiser is told what went out. Buttons check the organiser role again: a preview forwarded
+to someone else is just text to them.
+
+Also here: `/camp pin`, `unpin`, `exclude`, `include`, `close-room`, `open-room`, `host-gone`; and the pitch
+cards' placement provider, so a card refreshed by a vote keeps its room and time.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from campbot.config.context import AppContext
+from campbot.services import publishing, replanning, solving
+from campbot.services.errors import NotAllowed, ServiceError
+from campbot.services.grid_queries import latest_draft, load_grid, placement_text
+from campbot.services.organising import REFUSAL, is_organiser
+from campbot.services.solving import PITCH_ID_MAX
+from campbot.services.text_checks import small_number
+from campbot.slack import slack_text
+from campbot.slack.blocks import preview as preview_blocks
+from campbot.slack.blocks.camp import room_change_text
+from campbot.slack.escape import escape
+from campbot.slack.listeners.camp_router import CampRequest, CampSubcommand, register_subcommand
+from campbot.slack.listeners.common import after_ack, app_context, event_for, tell, user_id_of
+from campbot.store.tables import Event
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SLACK_PROGRESS_EVERY = 3.0  # chat.update is rate limited (~50/min); every 3 s is plenty for a person
+
+
+class SlackSolveNotifier:
+    """Follows one run in Slack: a progress message, then the private preview (see module doc)."""
+
+    def __init__(
+        self, ctx: AppContext, client: WebClient, *, user: str, progress_channel: str, preview_channel: str, kind: str
+    ) -> None:
+        self.ctx, self.client, self.user, self.kind = ctx, client, user, kind
+        self.progress_channel, self.preview_channel = progress_channel, preview_channel
+        self.ts: str | None = None
+        self.channel: str | None = None
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def started(self, run_id: int) -> None:
+        blocks = preview_blocks.progress_blocks(self.kind, self.user, 0.0, "starting the solver")
+        try:
+            resp = self.client.chat_postMessage(channel=self.progress_channel, text="Solving…", blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("progress message for run %s not posted: %s", run_id, exc.response.get("error"))
+            return
+        self.channel, self.ts = str(resp["channel"]), str(resp["ts"])
+        solving.set_progress_message(self.ctx, run_id, self.channel, self.ts)
+
+    def progress(self, run_id: int, fraction: float, note: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self.ts is None or now - self._last < SLACK_PROGRESS_EVERY:
+                return
+            self._last = now
+        self._update(preview_blocks.progress_blocks(self.kind, self.user, fraction, note), "Solving…")
+
+    def finished(self, run_id: int) -> None:
+        result = solving.solve_result(self.ctx, run_id)
+        seconds = solving.get_run(self.ctx, run_id).seconds
+        if result.status != "done" or result.grid_version_id is None:
+            self._update(
+                preview_blocks.progress_blocks(self.kind, self.user, 1.0, f"failed: {result.error}", state="failed"),
+                "The solve failed",
+            )
+            self._private(
+                f"The {preview_blocks.WHAT.get(self.kind, self.kind)} failed: {escape(result.error)}",
+                preview_blocks.failed_blocks(self.kind, result.error, seconds),
+            )
+            return
+        f = result.figures
+        other = result.room_for_everyone
+        note = (
+            f"done: coverage {f.get('coverage', 0):.1f}% (by hand "
+            f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%)"
+            + (f", and a room-for-everyone grid at {other.figures.get('coverage', 0):.1f}%" if other else "")
+            + "; the preview went to the organiser"
+        )
+        self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, note, state="done"), "Solved")
+        grid = load_grid(self.ctx, result.grid_version_id)
+        changes = publishing.draft_changes(self.ctx, result.grid_version_id)
+        alternative = None
+        if other is not None:
+            differences = publishing.diff_grids(grid, load_grid(self.ctx, other.grid_version_id))
+            alternative = preview_blocks.Alternative(other.grid_version_id, other.figures,
+                                                     [c.line for c in differences])
+        blocks = preview_blocks.preview_blocks(grid, f, changes=changes, seconds=seconds, alternative=alternative)
+        text = f"Draft grid ready: coverage {f.get('coverage', 0):.1f}%"
+        if other is not None:
+            text = (f"Two draft grids ready: highest coverage {f.get('coverage', 0):.1f}%, room for everyone "
+                    f"{other.figures.get('coverage', 0):.1f}%")
+        self._private(text, blocks)
+
+    def _update(self, blocks: list[dict[str, Any]], text: str) -> None:
+        if self.ts is None or self.channel is None:
+            return
+        try:
+            self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.info("progress update failed: %s", exc.response.get("error"))
+
+    def _private(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Ephemeral to the organiser where they asked; a DM if that is refused."""
+        if self.preview_channel and not self.preview_channel.startswith("D"):
+            try:
+                self.client.chat_postEphemeral(channel=self.preview_channel, user=self.user, text=text, blocks=blocks)
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral preview refused (%s); sending a DM", exc.response.get("error"))
+        try:
+            opened = self.client.conversations_open(users=self.user)
+            self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("could not send the preview to %s: %s", self.user, exc.response.get("error"))
+
+
+def _seconds(args: list[str]) -> float | None:
+    if not args:
+        return None
+    try:
+        return float(args[0].rstrip("s"))
+    except ValueError:
+        raise ServiceError(f"'{args[0]}' is not a number of seconds; try `/camp solve 30`.") from None
+
+
+def _start(
+    ctx: AppContext, event: Event, client: WebClient, *, user: str, channel: str, kind: str, seconds: float | None
+) -> str:
+    assert event.id is not None
+    progress_channel = event.organisers_channel or channel
+    notifier = SlackSolveNotifier(
+        ctx, client, user=user, progress_channel=progress_channel, preview_channel=channel, kind=kind
+    )
+    if kind == "replan":
+        replanning.start_replan(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
+    else:
+        solving.start_solve(ctx, event.id, requested_by=user, seconds=seconds, channel=channel, notifier=notifier)
+    return start_reply(kind, escape(progress_channel), solving.last_run_seconds(ctx, event.id, kind))
+
+
+def start_reply(kind: str, progress_channel: str, last_seconds: float | None) -> str:
+    """The answer to `/camp solve` or `replan`: what happens now, not the worst case."""
+    what = "Re-planning the rest of the day from the published grid" if kind == "replan" else "Solving"
+    took = f" (the last {preview_blocks.WHAT.get(kind, kind)} took {last_seconds:.0f} s)" if last_seconds else ""
+    return (
+        f"{what} now. Progress shows in {progress_channel}; your private preview follows here as soon as "
+        f"it is ready{took}."
+    )
+
+
+def _solve(ctx: AppContext, req: CampRequest) -> str:
+    return _start(
+        ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="solve", seconds=_seconds(req.args)
+    )
+
+
+def _replan(ctx: AppContext, req: CampRequest) -> str:
+    return _start(
+        ctx, req.event, req.client, user=req.user_id, channel=req.channel_id, kind="replan", seconds=_seconds(req.args)
+    )
+
+
+def plan_text(plan: str) -> str:
+    """Told before a publish's sends start: what goes out, and about how long Slack's limits make it."""
+    return f"Publishing: {plan}. You'll get a summary when it's done."
+
+
+def publish_text(report: publishing.PublishReport) -> str:
+    """What the organiser is told after a publish."""
+    grids = sum(1 for k in report.sent + report.skipped if k.startswith("grid:"))
+    cards = sum(1 for k in report.sent if k.startswith("card:"))
+    text = f"Published version {report.number}: the grid went out in {grids} message(s), {cards} card(s) were updated"
+    if report.number > 1:
+        text += f", {len(report.changelog)} change(s) in the changelog, {len(report.dm_users)} people told by DM"
+    text += "."
+    if report.failed:
+        text += (
+            f" {len(report.failed)} message(s) could not be sent; press Publish (or `/camp publish`) "
+            "again to retry just those."
+        )
+    for note in report.notes:
+        text += f"\n_Note: {escape(note)}._"
+    return text
+
+
+PUBLISH_WORDS = {"coverage": solving.COVERAGE, "seats": solving.SEATS, "everyone": solving.SEATS}
+
+
+def _publish(ctx: AppContext, req: CampRequest) -> str:
+    """`/camp publish [run] [coverage|seats]`: the newest run's (or that run's) highest-coverage
+    grid, or with `seats` its room-for-everyone grid."""
+    assert req.event.id is not None
+    run_id, objective = None, solving.COVERAGE
+    for word in req.args:
+        if word.lower() in PUBLISH_WORDS:
+            objective = PUBLISH_WORDS[word.lower()]
+            continue
+        run_id = small_number(word, most=PITCH_ID_MAX)
+        if run_id is None:
+            raise ServiceError("`/camp publish` takes the number of a solve run and/or `seats` (the room-for-"
+                               "everyone grid) or `coverage` (the default); for example `/camp publish seats`.")
+    draft = latest_draft(ctx, req.event.id, run_id=run_id, objective=objective)
+    assert draft.id is not None
+    _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client,
+                                               on_plan=lambda plan: tell(req.client, req.body, plan_text(plan)))
+    return publish_text(report)
+
+
+def _pin(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    if not req.args:
+        raise ServiceError("Usage: `/camp pin #12 r3 11:00` (a room and/or a slot).")
+    return escape(solving.pin_pitch(ctx, req.event.id, req.args[0], req.args[1:], actor=req.user_id))
+
+
+def _unpin(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    return escape(solving.unpin_pitch(ctx, req.event.id, req.text, actor=req.user_id))
+
+
+def _exclude(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    return escape(solving.set_excluded(ctx, req.event.id, req.text, True, actor=req.user_id))
+
+
+def _include(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    return escape(solving.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id))
+
+
+CLOSE_ROOM_USAGE = "close-room r3 [from 13:00 | t4 t5]"
+OPEN_ROOM_USAGE = "open-room r3 [from 13:00 | t4 t5]"
+
+
+def _room_command(ctx: AppContext, req: CampRequest, *, close: bool) -> str:
+    """`/camp close-room Main hall from 13:00` / `open-room r1`: the room, then optional slots."""
+    assert req.event.id is not None
+    usage = CLOSE_ROOM_USAGE if close else OPEN_ROOM_USAGE
+    if not req.args:
+        raise ServiceError(f"Usage: `/camp {usage}` (no slots: the rest of the day), then `/camp replan`.")
+    room, slots = replanning.split_room_words(ctx, req.event.id, req.args)
+    change = (replanning.close_room if close else replanning.open_room)(ctx, req.event.id, room, slots,
+                                                                         actor=req.user_id)
+    return room_change_text(change, closed=close)
+
+
+def _close_room(ctx: AppContext, req: CampRequest) -> str:
+    return _room_command(ctx, req, close=True)
+
+
+def _open_room(ctx: AppContext, req: CampRequest) -> str:
+    return _room_command(ctx, req, close=False)
+
+
+def _host_gone(ctx: AppContext, req: CampRequest) -> str:
+    assert req.event.id is not None
+    who = slack_text.person_ref(req.slack_text)
+    if who is None:
+        raise ServiceError("Usage: `/camp host-gone @someone` (then `/camp replan`).")
+    gone = replanning.host_gone(ctx, req.event.id, who, actor=req.user_id)
+    return (
+        f"Marked {escape(gone.name)} as gone for the rest of the day; their pitches "
+        f"({escape(', '.join(gone.titles))}) will move or drop. Run `/camp replan`."
+    )
+
+
+def _escaped(fn: Callable[..., T]) -> Callable[..., T]:
+    """Service refusals can quote what people typed (a pitch title, a name): escape them for Slack
+    here, so the same services still print plain text on the command line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> T:
+        try:
+            return fn(*args)
+        except ServiceError as exc:
+            raise type(exc)(escape(str(exc))) from None
+
+    return wrapper
+
+
+SUBCOMMANDS = tuple(CampSubcommand(name, help_, _escaped(fn), usage=usage) for name, help_, fn, usage in (
+    ("solve", "run the solver and get a private preview", _solve, "solve [seconds]"),
+    ("replan", "re-plan the rest of the day from the published grid", _replan, "replan [seconds]"),
+    ("publish", "publish the newest draft grid (seats: its room-for-everyone grid)", _publish,
+     "publish [run] [seats]"),
+    ("pin", "keep a pitch in a room and/or slot", _pin, "pin #12 [room] [slot]"),
+    ("unpin", "let the solver place a pitch freely again", _unpin, "unpin #12"),
+    ("exclude", "leave a pitch out of the next solves", _exclude, "exclude #12"),
+    ("include", "take an excluded pitch back in", _include, "include #12"),
+    ("close-room", "close a room for the rest of the day, or from a time", _close_room, CLOSE_ROOM_USAGE),
+    ("open-room", "undo close-room: the room is free again", _open_room, OPEN_ROOM_USAGE),
+    ("host-gone", "a host has left: free their remaining slots", _host_gone, "host-gone @someone"),
+))
+
+
+def _require_organiser(ctx: AppContext, context: BoltContext, client: WebClient, user: str) -> Event:
+    event = event_for(context)
+    if not is_organiser(ctx, event, user, client):
+        raise NotAllowed(REFUSAL)
+    return event
+
+
+def publish_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    ctx = app_context(context)
+    user = user_id_of(body)
+
+    def work() -> None:
+        event = _require_organiser(ctx, context, client, user)
+        assert event.id is not None
+        version_id = int(body["actions"][0]["value"])
+        _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user, client=client,
+                                                   on_plan=lambda plan: tell(client, body, plan_text(plan)))
+        tell(client, body, publish_text(report))
+
+    after_ack(client, body, _escaped(work))
+
+
+def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    ctx = app_context(context)
+    user = user_id_of(body)
+
+    def work() -> None:
+        event = _require_organiser(ctx, context, client, user)
+        kind, _, secs = str(body["actions"][0].get("value") or "solve:").partition(":")
+        channel = (
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or event.organisers_channel
+            or ""
+        )
+        seconds = float(secs) if secs else None
+        tell(
+            client,
+            body,
+            _start(
+                ctx,
+                event,
+                client,
+                user=user,
+                channel=channel,
+                kind="replan" if kind == "replan" else "solve",
+                seconds=seconds,
+            ),
+        )
+
+    after_ack(client, body, _escaped(work))
+
+
+def _draft_menu_callback(apply: Callable[[AppContext, int, str, str], str]) -> Callable[..., None]:
+    """A preview menu: ack, check the role, apply the chosen option (value), say what changed."""
+
+    def callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        ctx = app_context(context)
+        user = user_id_of(body)
+
+        def work() -> None:
+            event = _require_organiser(ctx, context, client, user)
+            assert event.id is not None
+            value = str(body["actions"][0]["selected_option"]["value"])
+            tell(client, body, escape(apply(ctx, event.id, value, user)) + " Press Re-solve to apply it.")
+
+        after_ack(client, body, _escaped(work))
+
+    return callback
+
+
+def _pin_as_in_draft(ctx: AppContext, event_id: int, value: str, user: str) -> str:
+    version_id, _, pitch_id = value.partition(":")
+    return solving.pin_as_in_draft(ctx, event_id, int(version_id), int(pitch_id), actor=user)
+
+
+def _exclude_from_menu(ctx: AppContext, event_id: int, value: str, user: str) -> str:
+    return solving.set_excluded(ctx, event_id, f"#{value}", True, actor=user)
+
+
+pin_select_callback = _draft_menu_callback(_pin_as_in_draft)
+exclude_select_callback = _draft_menu_callback(_exclude_from_menu)
+
+
+def register(app: App, ctx: AppContext) -> None:
+    for sub in SUBCOMMANDS:
+        register_subcommand(sub)
+    app.action(preview_blocks.PUBLISH_ACTION)(publish_callback)
+    app.action(preview_blocks.PUBLISH_OTHER_ACTION)(publish_callback)
+    app.action(preview_blocks.RESOLVE_ACTION)(resolve_callback)
+    app.action(preview_blocks.PIN_ACTION)(pin_select_callback)
+    app.action(preview_blocks.EXCLUDE_ACTION)(exclude_select_callback)
+    try:
+        from campbot.slack.listeners.cards import set_placement_provider
+    except ModuleNotFoundError:  # pitch cards not installed: nothing to keep in step
+        return
+    set_placement_provider(placement_text)

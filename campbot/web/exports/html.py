@@ -1,0 +1,429 @@
+"""The grid as one self-contained HTML page: for the wall, the big screen and phones.
+
+Design choices, and why:
+
+* A real ``<table>`` (caption, ``th scope``) so screen readers can announce "Room 3,
+  11:00" for every cell; rooms across, slots down, a double session is one cell with
+  ``rowspan="2"`` so nobody mistakes it for two sessions.
+* No JavaScript at all: the page must work from a printout's QR code on any phone, on a
+  locked-down council laptop and on a kiosk browser.  A ``Content-Security-Policy``
+  without ``script-src`` (set by the WSGI app) can then forbid scripts outright.
+* One inline stylesheet, system fonts, dark text on light backgrounds (every pair is
+  at least WCAG AA), so the page prints on A3/A4 landscape and survives being saved.
+* Below ~40em wide the table reflows into one section per slot (a plain list, no
+  sideways scrolling); each cell then shows its room name, which the column header
+  carried before.
+* Every piece of user text goes through :func:`html.escape`: a title such as
+  ``<script>`` or ``<!channel>`` is shown exactly as typed.
+* ``mode="screen"`` is for the projector in the foyer: bigger type, the slot running
+  "now" and the "next" one highlighted with a visible word (not colour alone), and a
+  meta refresh every 60 s so the highlight moves on by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from html import escape
+from typing import Literal
+from urllib.parse import urlsplit
+
+from campbot.web.exports.grid_view import (
+    GridView,
+    Placement,
+    ViewRoom,
+    ViewSlot,
+    days,
+    join_names,
+    local_day,
+    local_time,
+    need_label,
+    notes_url,
+    ordered_slots,
+    placements,
+)
+
+Mode = Literal["print", "screen"]
+
+# Glyphs chosen from what DejaVu/Liberation and phone system fonts all carry (no emoji,
+# which would print as empty boxes on many machines).  The words are always in the page.
+NEED_ICONS: dict[str, str] = {
+    "step_free": "\u267f",  # wheelchair symbol
+    "projector": "\u25a3",  # a framed screen
+    "hearing_loop": "T",  # loop signs show a "T" (the hearing aid's T setting)
+    "quiet": "\u263e",  # crescent moon
+    "whiteboard": "\u25a1",  # a blank board
+}
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _time(view: GridView, moment: datetime) -> str:
+    local = local_time(view, moment)
+    return f'<time datetime="{_e(local.isoformat(timespec="minutes"))}">{local:%H:%M}</time>'
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def need_icon(need: str) -> str:
+    """One need as an icon with its words for screen readers and a tooltip for the rest."""
+    label = need_label(need)
+    icon = NEED_ICONS.get(need, "\u2022")
+    return (
+        f'<span class="need need-{_e(need)}" title="{_e(label)}">'
+        f'<span aria-hidden="true">{_e(icon)}</span><span class="sr-only">{_e(label)}</span></span>'
+    )
+
+
+def _safe_link(url: str) -> str:
+    """Only http(s) links become ``href``s; anything else (``javascript:``...) is dropped."""
+    return url if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def _link_ok(url: str) -> bool:
+    """An http(s) URL or a same-site absolute path (not "//host", which leaves the site)."""
+    return bool(_safe_link(url)) or (url.startswith("/") and not url.startswith("//"))
+
+
+@dataclass(frozen=True)
+class _Highlight:
+    now: str | None  # slot id running at ``now``
+    next: str | None  # slot id starting next
+
+
+def _highlight(slots: list[ViewSlot], now: datetime) -> _Highlight:
+    current = next((s for s in slots if s.start <= now < s.end), None)
+    upcoming = next((s for s in slots if s.start > now and s is not current), None)
+    return _Highlight(now=current.id if current else None, next=upcoming.id if upcoming else None)
+
+
+def _cell_map(view: GridView) -> dict[tuple[str, str], Placement]:
+    """(slot id, room id) -> the placement there; two sessions in one cell is a bug upstream."""
+    cells: dict[tuple[str, str], Placement] = {}
+    for placement in placements(view):
+        for slot in placement.slots:
+            key = (slot.id, placement.room.id)
+            if key in cells:
+                raise ValueError(
+                    f"sessions {cells[key].session.id!r} and {placement.session.id!r} "
+                    f"are both in room {placement.room.id!r} at slot {slot.id!r}"
+                )
+            cells[key] = placement
+    return cells
+
+
+def _session_cell(
+    view: GridView,
+    placement: Placement,
+    rowspan: int,
+    continued: bool,
+    marks: list[str],
+) -> str:
+    session = placement.session
+    classes = ["session", *marks]
+    if placement.is_double:
+        classes.append("double")
+    attrs = f' class="{" ".join(classes)}"'
+    if rowspan > 1:
+        attrs += f' rowspan="{rowspan}"'
+    if not continued:
+        attrs += f' id="session-{_e(session.id)}"'
+    parts = [
+        f'<span class="where">{_e(placement.room.name)}</span>',
+        f'<span class="title">{_e(session.title)}</span>',
+    ]
+    if session.hosts:
+        parts.append(f'<span class="hosts">with {_e(join_names(session.hosts))}</span>')
+    meta: list[str] = []
+    if session.format and session.format != "discussion":
+        meta.append(_e(session.format.replace("_", " ").replace("-", " ").capitalize()))
+    if continued:
+        meta.append(f"Double session, started {_time(view, placement.start)}, until {_time(view, placement.end)}")
+    elif placement.is_double:
+        meta.append(f"Double session, until {_time(view, placement.end)}")
+    if meta:
+        parts.append(f'<span class="meta">{" · ".join(meta)}</span>')
+    if session.needs:
+        parts.append('<span class="needs">' + "".join(need_icon(n) for n in session.needs) + "</span>")
+    link = _safe_link(notes_url(view, placement))
+    if link:
+        parts.append(
+            f'<a class="notes" href="{_e(link)}">Notes<span class="sr-only"> for {_e(session.title)}</span></a>'
+        )
+    return f"<td{attrs}>{''.join(parts)}</td>"
+
+
+def _free_cell(room: ViewRoom, marks: list[str], slot_id: str) -> str:
+    closed = slot_id in room.closed
+    classes = " ".join(["closed" if closed else "free", *marks])
+    word = "Closed" if closed else "Free"
+    return f'<td class="{classes}"><span class="where">{_e(room.name)}</span>{word}</td>'
+
+
+def _room_header(room: ViewRoom) -> str:
+    features = "".join(need_icon(f) for f in room.features)
+    features_html = f'<span class="features">{features}</span>' if features else ""
+    return (
+        f'<th scope="col" id="room-{_e(room.id)}"><span class="room-name">{_e(room.name)}</span>'
+        f'<span class="cap">{room.capacity} seats</span>{features_html}</th>'
+    )
+
+
+def _day_table(
+    view: GridView,
+    day: date,
+    slots: list[ViewSlot],
+    cells: dict[tuple[str, str], Placement],
+    highlight: _Highlight | None,
+    multi_day: bool,
+) -> str:
+    rooms = view.rooms
+    ncols = len(rooms) + 1
+    caption = f"{_e(view.event_name)}, {_long_date(day)}: rooms across, times down"
+    out = [
+        f'<table class="grid" id="day-{day.isoformat()}">',
+        f"<caption>{caption}</caption>",
+        '<thead><tr><th scope="col" class="corner">Time</th>'
+        + "".join(_room_header(r) for r in rooms)
+        + "</tr></thead>",
+    ]
+    # One <tbody> per block, so a break between blocks is visible and rowspans stay inside it.
+    groups: list[list[ViewSlot]] = []
+    for slot in slots:
+        if groups and groups[-1][-1].block == slot.block:
+            groups[-1].append(slot)
+        else:
+            groups.append([slot])
+    for group in groups:
+        out.append("<tbody>")
+        block = group[0].block
+        if block:
+            label = f"{_e(block)} · {_long_date(day)}" if multi_day else _e(block)
+            out.append(f'<tr class="block-row"><th scope="rowgroup" colspan="{ncols}">{label}</th></tr>')
+        covered: set[tuple[str, str]] = set()
+        group_ids = [s.id for s in group]
+        for index, slot in enumerate(group):
+            marks: list[str] = []
+            badge = ""
+            if highlight and slot.id == highlight.now:
+                marks, badge = ["now"], '<span class="badge">Now</span>'
+            elif highlight and slot.id == highlight.next:
+                marks, badge = ["next"], '<span class="badge">Next</span>'
+            row_class = " ".join(["slot", *marks])
+            out.append(f'<tr class="{row_class}" id="slot-{_e(slot.id)}">')
+            out.append(
+                f'<th scope="row">{badge}<span class="when">{_time(view, slot.start)}'
+                f"\u2013{_time(view, slot.end)}</span></th>"
+            )
+            for room in rooms:
+                key = (slot.id, room.id)
+                if key in covered:
+                    continue
+                placement = cells.get(key)
+                if placement is None:
+                    out.append(_free_cell(room, marks, slot.id))
+                    continue
+                own_ids = [s.id for s in placement.slots]
+                first_here = own_ids.index(slot.id)
+                # Span down over this session's following slots while they are the next rows.
+                span = 1
+                while (
+                    first_here + span < len(own_ids)
+                    and index + span < len(group_ids)
+                    and own_ids[first_here + span] == group_ids[index + span]
+                ):
+                    covered.add((group_ids[index + span], room.id))
+                    span += 1
+                spanned = group_ids[index : index + span]
+                cell_marks = []
+                if highlight and highlight.now in spanned:
+                    cell_marks.append("now")
+                elif highlight and highlight.next in spanned:
+                    cell_marks.append("next")
+                out.append(_session_cell(view, placement, span, first_here > 0, cell_marks))
+            out.append("</tr>")
+        out.append("</tbody>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _legend() -> str:
+    # The words sit right beside each icon here, so the icon itself is hidden from screen readers.
+    items = "".join(
+        f'<li><span class="need need-{_e(n)}" aria-hidden="true">{_e(icon)}</span> {_e(need_label(n))}</li>'
+        for n, icon in NEED_ICONS.items()
+    )
+    return f'<div class="legend"><h2>Key</h2><ul>{items}</ul></div>'
+
+
+STYLE = """
+:root { --ink: #111; --muted: #3d3d3d; --line: #6b6b6b; --head: #e6ecf5; --block: #cfd8e6;
+  --free: #f4f4f4; --now: #ffe98a; --next: #d6e8ff; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; padding: 1rem 1.25rem 2rem; color: var(--ink); background: #fff;
+  font: 16px/1.35 system-ui, "Segoe UI", Roboto, "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+header h1 { font-size: 1.75rem; margin: 0 0 .2rem; }
+header p { margin: 0 0 .75rem; color: var(--muted); }
+table.grid { width: 100%; border-collapse: collapse; table-layout: fixed; margin: 0 0 1.5rem; }
+caption { text-align: left; font-weight: 700; font-size: 1.1rem; padding: 0 0 .4rem; }
+th, td { border: 1px solid var(--line); padding: .4rem .5rem; vertical-align: top; text-align: left; }
+thead th { background: var(--head); }
+thead th .room-name { display: block; font-weight: 700; }
+thead th .cap { display: block; font-weight: 400; font-size: .85em; color: var(--muted); }
+th.corner, th[scope=row] { width: 7.6em; }
+th[scope=row] { background: var(--head); white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.block-row th { background: var(--block); text-transform: uppercase; letter-spacing: .06em;
+  font-size: .85em; padding: .25rem .5rem; }
+td.session .title { display: block; font-weight: 700; overflow-wrap: anywhere; }
+td.session .hosts { display: block; color: var(--muted); overflow-wrap: anywhere; }
+td.session .meta { display: block; font-size: .85em; color: var(--muted); }
+td.double { border-left: 4px solid #1d4f91; }
+td.free, td.closed { background: var(--free); color: #505050; font-style: italic; }
+td.closed { background: repeating-linear-gradient(135deg, #ececec 0 6px, #e0e0e0 6px 12px); }
+.needs, .features { display: block; margin-top: .2rem; }
+.need { display: inline-block; min-width: 1.5em; margin-right: .25em; padding: 0 .2em; border: 1px solid #333;
+  border-radius: .35em; text-align: center; font-size: .85em; font-weight: 700; font-style: normal;
+  background: #fff; color: #111; }
+.need-hearing_loop { border-radius: 50%; }
+a.notes { display: inline-block; margin-top: .2rem; color: #0b3d91; font-size: .9em; }
+.where { display: none; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.badge { display: table; margin: 0 0 .3em; padding: 0 .45em; border-radius: .3em;
+  background: #111; color: #fff; font-weight: 800; text-transform: uppercase; font-size: .8em; }
+tr.now > th, td.now { background: var(--now); }
+tr.next > th, td.next { background: var(--next); }
+tr.now > *, td.now { border-top: 3px solid #111; border-bottom: 3px solid #111; }
+td.free.now, td.free.next { color: #3d3d3d; }
+footer { border-top: 1px solid var(--line); padding-top: .75rem; color: var(--muted); }
+footer h2 { font-size: 1rem; margin: .75rem 0 .25rem; color: var(--ink); }
+footer ul { margin: 0; padding-left: 1.2rem; }
+.elsewhere a { color: #0b3d91; }
+.legend ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; }
+body.mode-screen { font-size: clamp(18px, 1.35vw, 40px); padding: 1rem 1.5rem; }
+body.mode-screen header h1 { font-size: 2.2em; }
+body.mode-screen .clock { font-weight: 700; color: var(--ink); }
+body.mode-screen td.free { color: #5a5a5a; }
+body.mode-screen a.notes { display: none; }
+body.mode-screen .badge { font-size: .9em; padding: .05em .5em; }
+body.mode-screen caption { font-size: 1em; }
+
+@media (max-width: 40em) {
+  body { padding: .75rem; }
+  table.grid, table.grid caption, table.grid tbody, table.grid tr, table.grid th, table.grid td {
+    display: block; width: auto; }
+  table.grid thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.grid tr.slot { margin: 0 0 .9rem; border: 1px solid var(--line); border-radius: .4rem;
+    overflow: hidden; }
+  table.grid tr.block-row th { border: 0; margin: .5rem 0; }
+  table.grid th[scope=row] { border: 0; font-size: 1.15em; }
+  table.grid td { border: 0; border-top: 1px solid #b5b5b5; }
+  table.grid td.free, table.grid td.closed { display: none; }
+  tr.now > *, td.now { border-top: 0; }
+  tr.now { outline: 3px solid #111; }
+  .where { display: block; font-size: .85em; font-weight: 700; color: var(--muted); }
+}
+
+@page { size: A3 landscape; margin: 10mm; }
+@media print {
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { padding: 0; font-size: 11pt; }
+  table.grid { page-break-inside: auto; }
+  table.grid + table.grid { break-before: page; }
+  tr { break-inside: avoid; }
+  thead { display: table-header-group; }
+  a.notes, .elsewhere { display: none; }  /* a link is no use on paper */
+  th, td { padding: .3rem .45rem; }
+}
+"""
+
+
+def render_grid_html(
+    view: GridView,
+    *,
+    mode: Mode = "print",
+    now: datetime | None = None,
+    links: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Render the published grid as a complete HTML document (a ``str``).
+
+    ``mode="print"`` is the default page (wall printout, laptop, phone).  ``mode="screen"``
+    is the big-screen page; its "Now"/"Next" highlight is relative to ``now`` (tz-aware;
+    the current time when ``None``).  ``links`` are (label, URL) pairs listed in the footer
+    on screens (the calendar feed, open data), for a page that knows where they are served.
+    """
+    if mode not in ("print", "screen"):
+        raise ValueError(f"unknown mode {mode!r}")
+    slots = ordered_slots(view)
+    cells = _cell_map(view)
+    highlight = None
+    if mode == "screen":
+        now = now or datetime.now(UTC)
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        highlight = _highlight(slots, now)
+    hidden = 0
+    if highlight is not None and now is not None:
+        # A foyer screen should show what is on now and later, not a morning that is over.
+        upcoming = [s for s in slots if s.end > now]
+        if upcoming:
+            hidden = len(slots) - len(upcoming)
+            slots = upcoming
+    event_days = sorted({local_day(view, s.start) for s in slots}) or days(view)
+    published = local_time(view, view.published_at)
+    dates = ", ".join(_long_date(d) for d in event_days)
+    title = f"{view.event_name} session grid"
+    head = [
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    ]
+    if mode == "screen":
+        head.append('<meta http-equiv="refresh" content="60">')
+    head += [
+        f"<title>{_e(title)} (version {view.version})</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        f'<body class="mode-{mode}">',
+        "<header>",
+        f"<h1>{_e(view.event_name)}</h1>",
+    ]
+    subtitle = f"{dates} · times in {_e(view.timezone)}"
+    if highlight is not None and now is not None:
+        subtitle += f' · <span class="clock">as of {_time(view, now)}</span>'
+        if hidden:
+            subtitle += " · finished slots are not shown"
+    head.append(f"<p>{subtitle}</p>")
+    head.append("</header>")
+    body = ["<main>"]
+    if not slots:
+        body.append("<p>No sessions have been scheduled.</p>")
+    for day in event_days:
+        day_slots = [s for s in slots if local_day(view, s.start) == day]
+        body.append(_day_table(view, day, day_slots, cells, highlight, len(event_days) > 1))
+    body.append("</main>")
+    foot = ["<footer>", _legend()]
+    if view.changelog:
+        items = "".join(f"<li>{_e(line)}</li>" for line in view.changelog)
+        foot.append(f'<section class="changes"><h2>Changes in version {view.version}</h2><ul>{items}</ul></section>')
+    safe_links = [(label, url) for label, url in links if _link_ok(url)]
+    if safe_links and mode == "print":
+        items = "".join(f'<li><a href="{_e(url)}">{_e(label)}</a></li>' for label, url in safe_links)
+        foot.append(
+            f'<nav class="elsewhere" aria-label="Other formats"><h2>Take it with you</h2><ul>{items}</ul></nav>'
+        )
+    foot.append(
+        f'<p class="version">Version {view.version}, published '
+        f'<time datetime="{_e(published.isoformat(timespec="minutes"))}">'
+        f"{_long_date(published.date())} at {published:%H:%M}</time>.</p>"
+    )
+    foot += ["</footer>", "</body>", "</html>", ""]
+    return "\n".join(head + body + foot)
