@@ -164,6 +164,7 @@ def test_wide_window_shows_rooms_across_and_times_down(browser: Browser, base_ur
     text = browser.evaluate("document.body.innerText")
     for session in view.sessions:
         assert session.title in text
+    assert "continues in" not in text  # the phone layout's notes: the grid itself shows the double session
     assert "<script>alert(1)</script>" in text
     assert browser.evaluate("document.scripts.length") == 0
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -204,6 +205,9 @@ def test_narrow_window_is_a_list_without_sideways_scrolling(browser: Browser, ba
     assert re.search(r"Main Hall\s+What does good digital inclusion look like\?", text)
     assert re.search(r"Room 2\s+Build a service map together", text)
     assert "Free" not in text  # empty rooms are left out of the phone list
+    # ... so the slot where the double session goes on says so, rather than being an empty box.
+    assert re.search(r"15:05.16:00\s+Build a service map together \(double session\) continues in Room 2 until 16:00",
+                     text)
     # Slot sections follow each other down the page.
     tops = browser.evaluate("[...document.querySelectorAll('tr.slot')].map(e => e.getBoundingClientRect().top)")
     assert tops == sorted(tops)

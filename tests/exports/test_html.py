@@ -94,6 +94,22 @@ def test_double_session_spans_two_rows(lgc_view: GridView) -> None:
     assert row.count("<td") == 6
 
 
+def test_phone_layout_says_what_a_slot_without_a_starting_session_holds(lgc_view: GridView) -> None:
+    html = render_grid_html(lgc_view)
+    # 15:05: the double session from 14:00 goes on in Room 2; the narrow layout shows no cell for it.
+    header = html.split('id="slot-s5"')[1].split("</th>")[0]
+    assert (
+        '<span class="phone-note">Build a service map together (double session) continues in Room 2 until '
+        '<time datetime="2026-06-20T16:00+01:00">16:00</time></span>'
+    ) in header
+    assert "phone-note" not in html.split('id="slot-s4"')[1].split("</th>")[0]  # it starts there: shown as a cell
+    # A slot with nothing on at all says so (free cells are left out of the narrow layout).
+    empty = dataclasses.replace(lgc_view, sessions=tuple(s for s in lgc_view.sessions if s.slot_ids != ("s1",)))
+    header = render_grid_html(empty).split('id="slot-s1"')[1].split("</th>")[0]
+    assert '<span class="phone-note">No sessions</span>' in header
+    assert ".where, .phone-note { display: none; }" in html  # hidden where the grid itself shows it
+
+
 def test_needs_icons_have_text_alternatives(lgc_view: GridView) -> None:
     page = Page(render_grid_html(lgc_view))
     needs = [a for t, a in page.tags if t == "span" and "need" in classes(a)]

@@ -174,6 +174,32 @@ def _room_header(room: ViewRoom) -> str:
     )
 
 
+def _phone_notes(
+    view: GridView,
+    slot: ViewSlot,
+    rooms: Sequence[ViewRoom],
+    cells: dict[tuple[str, str], Placement],
+    covered: set[tuple[str, str]],
+) -> str:
+    """What a phone reader of this slot would otherwise miss, shown only in the narrow layout.
+
+    There the table is one box per slot and free cells are left out, so a slot where a
+    double session goes on (its cell belongs to the row above) or where nothing is on
+    would be an empty box.  On a wide screen the grid itself shows both, so this is hidden.
+    """
+    notes = []
+    for room in rooms:
+        if (slot.id, room.id) in covered:
+            placement = cells[(slot.id, room.id)]
+            notes.append(
+                f'<span class="phone-note">{_e(placement.session.title)} continues in {_e(room.name)}'
+                f" until {_time(view, placement.end)}</span>"
+            )
+    if not notes and not any((slot.id, room.id) in cells for room in rooms):
+        notes.append('<span class="phone-note">No sessions</span>')
+    return "".join(notes)
+
+
 def _day_table(
     view: GridView,
     day: date,
@@ -218,7 +244,7 @@ def _day_table(
             out.append(f'<tr class="{row_class}" id="slot-{_e(slot.id)}">')
             out.append(
                 f'<th scope="row">{badge}<span class="when">{_time(view, slot.start)}'
-                f"\u2013{_time(view, slot.end)}</span></th>"
+                f"\u2013{_time(view, slot.end)}</span>{_phone_notes(view, slot, rooms, cells, covered)}</th>"
             )
             for room in rooms:
                 key = (slot.id, room.id)
@@ -292,7 +318,7 @@ td.closed { background: repeating-linear-gradient(135deg, #ececec 0 6px, #e0e0e0
   background: #fff; color: #111; }
 .need-hearing_loop { border-radius: 50%; }
 a.notes { display: inline-block; margin-top: .2rem; color: #0b3d91; font-size: .9em; }
-.where { display: none; }
+.where, .phone-note { display: none; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 .badge { display: table; margin: 0 0 .3em; padding: 0 .45em; border-radius: .3em;
@@ -328,6 +354,8 @@ body.mode-screen caption { font-size: 1em; }
   tr.now > *, td.now { border-top: 0; }
   tr.now { outline: 3px solid #111; }
   .where { display: block; font-size: .85em; font-weight: 700; color: var(--muted); }
+  .phone-note { display: block; margin-top: .2rem; font-size: .75em; font-weight: 400; white-space: normal;
+    color: var(--muted); }
 }
 
 @page { size: A3 landscape; margin: 10mm; }
