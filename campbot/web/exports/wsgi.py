@@ -77,13 +77,14 @@ class Response:
 
 
 def _page(title: str, message: str) -> bytes:
-    """A small, self-contained HTML page for errors (404, 405, 500)."""
+    """A small, self-contained HTML page for errors (404, 405, 500); its text is in a ``<main>``
+    landmark, so a screen reader's "skip to main content" lands on it as on the grid page."""
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
         "<style>body{font:18px/1.4 system-ui,sans-serif;color:#111;background:#fff;margin:2rem}</style>"
-        f"</head><body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>\n"
+        f"</head><body><main><h1>{escape(title)}</h1><p>{escape(message)}</p></main></body></html>\n"
     ).encode()
 
 
