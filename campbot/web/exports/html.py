@@ -293,7 +293,8 @@ STYLE = """
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; padding: 1rem 1.25rem 2rem; color: var(--ink); background: #fff;
-  font: 16px/1.35 system-ui, "Segoe UI", Roboto, "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+  font: 16px/1.35 system-ui, "Segoe UI", Roboto, "DejaVu Sans", "Liberation Sans", Arial, sans-serif;
+  overflow-wrap: break-word; }
 header h1 { font-size: 1.75rem; margin: 0 0 .2rem; }
 header p { margin: 0 0 .75rem; color: var(--muted); }
 table.grid { width: 100%; border-collapse: collapse; table-layout: fixed; margin: 0 0 1.5rem; }
@@ -342,6 +343,7 @@ body.mode-screen caption { font-size: 1em; }
 
 @media (max-width: 40em) {
   body { padding: .75rem; }
+  body.mode-screen header h1 { font-size: 1.6em; }  /* the big screen's heading, opened on a phone */
   table.grid, table.grid caption, table.grid tbody, table.grid tr, table.grid th, table.grid td {
     display: block; width: auto; }
   table.grid thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
