@@ -159,3 +159,11 @@ def test_page_has_no_serious_accessibility_fault(
     # The pages of today pass the moderate and minor rules too (landmarks, headings...): keep it so.
     assert not others, f"{path} at {width} px:\n" + "\n".join(map(str, others))
     assert not browser.overflows_sideways(), f"{path} scrolls sideways at {width} px"
+
+
+@pytest.mark.parametrize(("name", "path", "status"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_reflows_at_320_px(browser: Browser, base_url: str, name: str, path: str, status: int) -> None:
+    """WCAG 1.4.10 (Reflow): at 320 CSS px, as a 1280 px window zoomed to 400 %, nothing needs
+    sideways scrolling."""
+    assert browser.open(base_url + path, 320, 640) == status
+    assert not browser.overflows_sideways(), f"{path} scrolls sideways at 320 px"
