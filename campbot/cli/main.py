@@ -6,65 +6,44 @@ plain message with the fix and exit code 2; stack traces are for bugs only.
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import OperationalError
+from pydantic import ValidationError
 
 from campbot.cli import grid as cli_grid
-from campbot.config.context import AppContext, build_context
-from campbot.config.settings import Settings, load_settings
-from campbot.services.errors import ServiceError
-from campbot.services.event_file import EventFileError
+from campbot.cli.common import DatabaseOption, EventOption, app, err, friendly_errors, out, with_context
+from campbot.cli.demo import run_demo
+from campbot.config.context import AppContext
+from campbot.config.logging_setup import configure_logging
+from campbot.config.settings import load_settings
+from campbot.jobs.scheduling import scheduled_jobs
+from campbot.server.serve import run as serve_until_stopped
+from campbot.services.event_file import read_event_file
+from campbot.services.events import get_event, load_event
+from campbot.services.exporting import export_files
+from campbot.services.importing import import_pitches, read_pitch_file
+from campbot.services.organising import event_status
+from campbot.services.replanning import organiser_closures
+from campbot.services.voting import voting_plan
+from campbot.slack.blocks.camp import closure_kept_text, status_text
+from campbot.slack.outbound.limits import parse_overrides
+from campbot.slack.slack_text import decode_entities
+from campbot.slack.token_state import token_problem
+from campbot.store.migrate import current_revision
+from campbot.store.tables import Event
 
-if TYPE_CHECKING:
-    from campbot.store.tables import Event
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="campbot: run the session side of an unconference.")
 event_app = typer.Typer(no_args_is_help=True, help="Set the event up.")
 db_app = typer.Typer(no_args_is_help=True, help="Database housekeeping.")
 app.add_typer(event_app, name="event")
 app.add_typer(db_app, name="db")
 
-err = Console(stderr=True)
-out = Console()
-T = TypeVar("T")
-
-DatabaseOption = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL.")
-EventOption = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event).")
-
-
-@contextmanager
-def friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except (EventFileError, ServiceError) as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
-    except OperationalError as exc:
-        err.print(f"[red]error:[/red] cannot reach the database ({exc.orig}); check CAMPBOT_DATABASE_URL")
-        raise typer.Exit(2) from None
-
-
-def settings_from(database_url: str | None) -> Settings:
-    return load_settings(**({"database_url": database_url} if database_url else {}))
-
-
-def with_context(database_url: str | None, fn: Callable[[AppContext], T]) -> T:
-    with friendly_errors():
-        return fn(build_context(settings_from(database_url)))
-
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: str = DatabaseOption) -> None:
     """Create or upgrade the database schema to the latest version."""
-    from campbot.store.migrate import current_revision
-
     ctx = with_context(database_url, lambda c: c)
     out.print(f"database at revision {current_revision(ctx.engine)}")
 
@@ -72,8 +51,6 @@ def db_upgrade(database_url: str = DatabaseOption) -> None:
 @event_app.command("load")
 def event_load(file: Path, database_url: str = DatabaseOption) -> None:
     """Create or update an event from a YAML file (see examples/localgovcamp.yaml)."""
-    from campbot.services.event_file import read_event_file
-    from campbot.services.events import load_event
 
     def run(ctx: AppContext) -> None:
         spec = read_event_file(file)
@@ -90,10 +67,6 @@ def event_load(file: Path, database_url: str = DatabaseOption) -> None:
 def load_notes(ctx: AppContext, event: Event) -> list[str]:
     """What a load leaves that the file alone does not say: when voting opens and closes, and
     the rooms an organiser closed in Slack (kept, not silently reopened by the file)."""
-    from campbot.services.replanning import organiser_closures
-    from campbot.services.voting import voting_plan
-    from campbot.slack.blocks.camp import closure_kept_text
-
     assert event.id is not None
     closures = organiser_closures(ctx, event.id)
     return [voting_plan(event, ctx.now()).replace("`", ""), *(closure_kept_text(c) for c in closures)]
@@ -107,8 +80,6 @@ def import_cmd(
     database_url: str = DatabaseOption,
 ) -> None:
     """Import pitches (paper pitches, or a simulated camp) from a YAML/JSON file."""
-    from campbot.services.events import get_event
-    from campbot.services.importing import import_pitches, read_pitch_file
 
     def run(ctx: AppContext) -> None:
         spec = read_pitch_file(file)
@@ -126,13 +97,10 @@ def demo(
     seconds: float = typer.Option(8.0, "--seconds", help="Solver time per solve."),
 ) -> None:
     """The whole camp day on the bundled example, SQLite and no Slack account."""
-    import logging
 
     # A first run's output starts with the story: the migrations of the fresh demo database
-    # (alembic logs them at INFO, some as soon as it is imported) are not part of it.
+    # (alembic logs them at INFO) are not part of it.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    from campbot.cli.demo import run_demo
-
     with friendly_errors():
         raise typer.Exit(run_demo(out_dir=out_dir, solve_seconds=seconds, console=out))
 
@@ -141,12 +109,6 @@ def demo(
 def status(event: str = EventOption, database_url: str = DatabaseOption) -> None:
     """The camp at a glance, like `/camp status`, with its scheduled jobs. Exit 1 when the
     camp cannot reach Slack (its bot token was revoked, or it is not installed)."""
-    from campbot.jobs.scheduling import scheduled_jobs
-    from campbot.services.events import get_event
-    from campbot.services.organising import event_status
-    from campbot.slack.blocks.camp import status_text
-    from campbot.slack.slack_text import decode_entities
-    from campbot.slack.token_state import token_problem
 
     def run(ctx: AppContext) -> int:
         ev = get_event(ctx, event)
@@ -169,8 +131,6 @@ def export(
     database_url: str = DatabaseOption,
 ) -> None:
     """Write the published grid as HTML, iCal, CSV, JSON and frab schedule JSON."""
-    from campbot.services.events import get_event
-    from campbot.services.exporting import export_files
 
     def run(ctx: AppContext) -> None:
         ev = get_event(ctx, event)
@@ -190,30 +150,30 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="HTTP mode: worker processes (gunicorn when > 1)."),
 ) -> None:
     """Run the Slack bot (and the public grid pages in HTTP mode)."""
-    from campbot.server.serve import run
-
     overrides: dict[str, object] = {}
     for key, value in (("mode", mode), ("http_host", host), ("http_port", port), ("database_url", database_url)):
         if value is not None:
             overrides[key] = value
     with friendly_errors():
-        raise typer.Exit(run(load_settings(**overrides), workers=workers))
+        raise typer.Exit(serve_until_stopped(load_settings(**overrides), workers=workers))
 
 
 cli_grid.register(app)
 
 
 def main() -> None:
-    from pydantic import ValidationError
-
-    from campbot.config.logging_setup import configure_logging
-
     try:
-        configure_logging(load_settings())
+        settings = load_settings()
+        parse_overrides(settings.slack_limits)  # Slack's pacing limits: their format is the Slack side's
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         err.print(f"[red]error:[/red] bad setting in the environment or .env: {problems}")
         sys.exit(2)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] bad setting in the environment or .env: slack_limits: {exc}",
+                  markup=True, highlight=False)
+        sys.exit(2)
+    configure_logging(settings)
     try:
         app()
     except KeyboardInterrupt:

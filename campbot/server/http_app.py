@@ -22,9 +22,15 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from campbot.config.context import AppContext
+from campbot.config.context import AppContext, build_context
+from campbot.config.settings import Mode, load_settings
+from campbot.services.errors import NotFound
+from campbot.services.events import get_event
+from campbot.services.exporting import loaders_for
+from campbot.slack.app import build_app
 from campbot.slack.request_guard import BAD_SHAPE, MAX_BODY_BYTES, TOO_LARGE, Refusal, check
 from campbot.store.db import checkout_budget, read_only
+from campbot.web.exports.wsgi import make_export_app
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +112,6 @@ def mount_exports(wsgi_app: CampbotWeb, ctx: AppContext) -> bool:
     event loaded, only /slack/events and /healthz are served.
     """
     try:
-        from campbot.services.exporting import loaders_for
-        from campbot.web.exports.wsgi import make_export_app
-    except ImportError:
-        return False
-    from campbot.services.errors import NotFound
-    from campbot.services.events import get_event
-
-    try:
         event = get_event(ctx)
     except NotFound:
         return False
@@ -128,8 +126,6 @@ def mount_exports(wsgi_app: CampbotWeb, ctx: AppContext) -> bool:
 def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
     """The whole HTTP app for this context (builds the Bolt app unless given one)."""
     if bolt_app is None:
-        from campbot.slack.app import build_app
-
         bolt_app = build_app(ctx)
     web = CampbotWeb(ctx, bolt_app)
     mount_exports(web, ctx)
@@ -138,8 +134,5 @@ def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
 
 def create_app() -> CampbotWeb:
     """WSGI app factory for gunicorn and friends: settings from the environment."""
-    from campbot.config.context import build_context
-    from campbot.config.settings import Mode, load_settings
-
     settings = load_settings(mode=Mode.http)
     return make_wsgi_app(build_context(settings))

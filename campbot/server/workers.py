@@ -24,7 +24,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from campbot.config.context import build_context
 from campbot.config.settings import Settings
+from campbot.server.background import start_jobs
+from campbot.server.http_app import make_wsgi_app
+from campbot.slack.app import build_app
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +37,9 @@ _stops: list[Any] = []  # this worker's scheduler stop (set in the worker by loa
 
 def worker_app(settings: Settings) -> Any:
     """The WSGI app of one worker process (called after the fork)."""
-    from campbot.config.context import build_context
-    from campbot.server.http_app import make_wsgi_app
-    from campbot.server.serve import start_scheduler_if_any
-    from campbot.slack.app import build_app
-
     ctx = build_context(settings, migrate=False)
     bolt_app = build_app(ctx)
-    stop = start_scheduler_if_any(ctx)
-    if stop is not None:
-        _stops.append(stop)
+    _stops.append(start_jobs(ctx))
     return make_wsgi_app(ctx, bolt_app)
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from campbot.config.context import AppContext
 from campbot.services.errors import NotFound
 from campbot.services.problem_builder import latest_published
+from campbot.services.times import placement_words
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, PitchHost, Placement, Room, Slot
 
@@ -134,8 +135,6 @@ def placement_text(ctx: AppContext, pitch_id: int) -> str | None:
     """Where and when a pitch runs in the grid people go by, for its card ("Main hall, Sat
     11:00–11:45 (grid version 2)"), "Not in the grid" for an active pitch left out, or None
     before any grid is published. Registered as the pitch cards' placement provider."""
-    from campbot.slack.blocks.grid import placement_words
-
     with session_scope(ctx.engine) as db:
         pitch = db.get(Pitch, pitch_id)
         if pitch is None:

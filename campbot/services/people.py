@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -9,8 +11,6 @@ from campbot.store.tables import Person
 
 
 def _new_token() -> str:
-    import secrets
-
     return secrets.token_urlsafe(24)
 
 

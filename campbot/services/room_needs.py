@@ -21,6 +21,9 @@ from sqlmodel import col, select
 from campbot.config.context import AppContext
 from campbot.store.db import read_scope
 from campbot.store.tables import Room
+from scheduler.cells import geometry
+from scheduler.explain import cannot_run
+from scheduler.problem import parse_problem
 
 _WHY_END = ". To fix:"  # where the solver's reason turns to the organisers' fix
 
@@ -46,10 +49,6 @@ def needs_warning(ctx: AppContext, event_id: int, needs: Iterable[str]) -> str |
 def _solver_reason(rooms: list[Room], needs: list[str]) -> str:
     """The scheduler's reason for a session with these needs in these rooms (one free slot, no
     pins, no votes: only the needs can stop it)."""
-    from scheduler.cells import geometry
-    from scheduler.explain import cannot_run
-    from scheduler.problem import parse_problem
-
     problem: dict[str, Any] = {
         "format": "campbot.problem/1",
         "event": {"name": "pitch", "timezone": "UTC"},

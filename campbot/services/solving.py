@@ -33,9 +33,11 @@ from campbot.services import solver_runner
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.problem_builder import build_problem, latest_published, pitch_id_of
 from campbot.services.text_checks import small_number
-from campbot.slack.blocks.grid import slot_time
+from campbot.services.times import slot_time
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, GridVersion, Pitch, Placement, Room, Slot, SolveRun
+from scheduler.baseline import baseline
+from scheduler.problem import parse_problem
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,6 @@ PROGRESS_EVERY = 1.0  # seconds between progress writes / notifications
 
 class SolveNotifier(Protocol):
     """Told about one run as it goes; every method must be quick and must not raise."""
-
     def started(self, run_id: int) -> None: ...
     def progress(self, run_id: int, fraction: float, note: str) -> None: ...
     def finished(self, run_id: int) -> None: ...
@@ -261,8 +262,6 @@ def organiser_words(text: str, slot_labels: dict[str, str] | None = None) -> str
 def _baseline(problem: dict[str, Any]) -> dict[str, Any] | None:
     """The by-hand grid's figures, for the preview; a fault here only loses the comparison."""
     try:
-        from scheduler.baseline import baseline
-        from scheduler.problem import parse_problem
 
         m = baseline(parse_problem(problem)).metrics
         return {"coverage": m.coverage, "seats_short": m.seats_short, "moves": m.moves, "scheduled": m.scheduled}

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from campbot.config.context import AppContext
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.people import person_for_slack_user
-from campbot.slack.blocks.reminders import day_name, hhmm
+from campbot.services.times import day_name, hhmm
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Person, Pitch, Vote
 

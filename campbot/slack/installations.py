@@ -27,6 +27,8 @@ from sqlalchemy.engine import Engine
 
 from campbot.config.context import AppContext
 from campbot.services.notifying import ITEM_KINDS
+from campbot.slack.oauth import installation_store, oauth_enabled
+from campbot.slack.token_state import record_revoked
 from campbot.store.db import session_scope
 from campbot.store.tables import (
     AuditLog,
@@ -112,8 +114,6 @@ def remove_jobs(engine: Engine, event_ids: list[int]) -> int:
 
 
 def _delete_installations(ctx: AppContext, team_id: str, enterprise_id: str | None) -> int:
-    from campbot.slack.oauth import installation_store, oauth_enabled
-
     if not oauth_enabled(ctx.settings):
         return 0
     store = installation_store(ctx)
@@ -145,9 +145,6 @@ def revoke_team_tokens(ctx: AppContext, team_id: str, *, enterprise_id: str | No
     """`tokens_revoked` (bot token): the tokens and the jobs that would use them; data kept.
     The revocation is recorded first (campbot.slack.token_state), so the scheduler's re-sync plans
     nothing for these camps until the workspace installs campbot again."""
-    from campbot.slack.oauth import oauth_enabled
-    from campbot.slack.token_state import record_revoked
-
     # one workspace (SLACK_BOT_TOKEN): every camp sends with that one token, whatever its team_id
     event_ids = team_event_ids(ctx, team_id) if oauth_enabled(ctx.settings) else all_event_ids(ctx)
     record_revoked(ctx, team_id, event_ids)

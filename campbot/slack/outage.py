@@ -31,6 +31,8 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 
+from campbot.slack.replies import tell
+
 log = logging.getLogger(__name__)
 
 DB_DOWN = (
@@ -58,8 +60,6 @@ def database_down_response(
 ) -> BoltResponse:
     """The answer to a Slack request that arrived while the database is unreachable (or, with
     `message=DB_BUSY`, held by someone else past the request's budget)."""
-    from campbot.slack.listeners.common import tell
-
     kind = body.get("type") or ("command" if "command" in body else "")
     if kind == "command":
         return BoltResponse(

@@ -15,6 +15,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from campbot.config.context import AppContext
 from campbot.config.settings import Settings
+from campbot.slack.oauth import bot_token_for_team
+from campbot.store.db import session_scope
+from campbot.store.tables import Event
 
 
 def retry_handlers(max_retry_count: int = 5) -> list:
@@ -43,10 +46,6 @@ def client_for_event(ctx: AppContext, event_id: int) -> WebClient:
 
 
 def token_for_event(ctx: AppContext, event_id: int) -> str | None:
-    from campbot.slack.oauth import bot_token_for_team
-    from campbot.store.db import session_scope
-    from campbot.store.tables import Event
-
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         team = event.team_id if event is not None else None

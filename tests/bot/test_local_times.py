@@ -19,7 +19,7 @@ from campbot.services.event_file import read_event_file
 from campbot.services.events import load_event
 from campbot.services.grid_queries import load_grid
 from campbot.services.problem_builder import build_problem
-from campbot.slack.blocks.grid import slot_label, slot_time, slot_times
+from campbot.services.times import slot_label, slot_time, slot_times
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Slot
 from scheduler.problem import parse_problem

@@ -73,3 +73,15 @@ def test_bad_pitch_file_imports_nothing(database_url: str, tmp_path: Path) -> No
     with session_scope(engine) as db:
         assert db.exec(select(Pitch)).all() == []
     engine.dispose()
+
+
+def test_bad_slack_limits_are_refused_at_start_with_the_format(database_url: str) -> None:
+    """CAMPBOT_SLACK_LIMITS is checked before any command runs (and by `campbot serve`), not at
+    the first send: the message names the setting and shows the format."""
+    env = {**os.environ, "CAMPBOT_DATABASE_URL": database_url, "COLUMNS": "200",
+           "CAMPBOT_SLACK_LIMITS": "chat.update=three/2"}
+    result = subprocess.run([sys.executable, "-m", "campbot", "status"], capture_output=True, text=True,
+                            env=env, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    assert "slack_limits" in result.stderr and "bad Slack limit 'chat.update=three/2'" in result.stderr
+    assert "method=CALLS/SECONDS" in result.stderr and "Traceback" not in result.stderr

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from campbot.services.organising import EventStatus
 from campbot.services.pitching import MergeResult, PitchCard
 from campbot.services.replanning import RoomChange
-from campbot.slack.blocks.grid import slot_times
+from campbot.services.times import slot_times
 from campbot.slack.escape import escape
 from campbot.store.tables import Slot
 

@@ -11,12 +11,11 @@ never mid-line, each well under both limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, tzinfo
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from campbot.services.grid_queries import GridEntry, ResolvedGrid
+from campbot.services.times import placement_words as placement_words  # named here for publishing's cards
+from campbot.services.times import slot_label
 from campbot.slack.escape import escape, truncate
 
 SECTION_CHARS = 2800  # under Slack's 3,000 per section text
@@ -33,37 +32,6 @@ def _section(text: str) -> dict[str, Any]:
 
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-class TimedSlot(Protocol):
-    """Anything with a slot's key and its start and end instants (a Slot row, a SlotInfo)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def start(self) -> datetime: ...
-    @property
-    def end(self) -> datetime: ...
-
-
-def slot_time(start: datetime, end: datetime, tz: tzinfo) -> str:
-    """"14:00–14:45": how a slot is named to people, in the camp's local time. Slot keys
-    ("t4") are the bot's and the solver's ids; no person should have to read them."""
-    return f"{start.astimezone(tz):%H:%M}–{end.astimezone(tz):%H:%M}"
-
-
-def slot_label(start_end: tuple[datetime, datetime], tz: ZoneInfo) -> str:
-    """"Sat 14:00–14:45": a slot with its day, for grids that a reader may keep for later."""
-    start, end = start_end
-    return f"{start.astimezone(tz):%a} {slot_time(start, end, tz)}"
-
-
-def slot_times(keys: Iterable[str], slots: Iterable[TimedSlot], tz: ZoneInfo) -> str:
-    """Slot keys as times, in the order given: "t1, t4" -> "10:00–10:45, 14:00–14:45".
-
-    A key that is not among `slots` stays as it is (better a key than nothing)."""
-    by_key = {s.key: s for s in slots}
-    return ", ".join(slot_time(by_key[k].start, by_key[k].end, tz) if k in by_key else k for k in keys)
 
 
 def entry_line(entry: GridEntry) -> str:
@@ -187,11 +155,3 @@ def host_dm(event_name: str, sessions: list[tuple[str, str, str]]) -> tuple[str,
                  "announcements channel."),
     ]
     return truncate(text, 300), blocks
-
-
-def placement_words(entry: GridEntry | None, tz: ZoneInfo, number: int) -> str:
-    """What a pitch card says once a grid is out, as plain (unescaped) text for the card
-    builder: "Main hall, Sat 11:00–11:45 (grid version 2)", or that it is not in the grid."""
-    if entry is None:
-        return f"Not in the grid (version {number})"
-    return f"{entry.room_name}, {slot_label((entry.start, entry.end), tz)} (grid version {number})"

@@ -15,7 +15,7 @@ from typing import Any
 from campbot.services.pitching import PitchCard
 from campbot.services.voting import voting_closed_words
 from campbot.slack.blocks import limits
-from campbot.slack.blocks.common import button, context, mrkdwn, option
+from campbot.slack.blocks.common import button, confirm_dialog, context, mrkdwn, option, section
 from campbot.slack.escape import escape, truncate
 
 VOTE_ACTION = "vote_toggle"
@@ -113,8 +113,6 @@ def pitch_card_blocks(
 
 def withdraw_confirm_blocks(card: PitchCard) -> list[dict[str, Any]]:
     """The private 'are you sure?' a host sees before withdrawing."""
-    from campbot.slack.blocks.common import confirm_dialog, section
-
     return [
         section(f"Withdraw *{escape(card.title)}*? Votes are kept for the record, but it won't be scheduled."),
         {

@@ -11,9 +11,9 @@ from datetime import UTC
 from typing import Any
 
 from campbot.services.pitching import DESCRIPTION_MAX, FORMATS, NEEDS, TITLE_MAX, PitchInput, SlotTime, parse_tags
+from campbot.services.times import slot_time
 from campbot.slack.blocks import limits
 from campbot.slack.blocks.common import option, plain
-from campbot.slack.blocks.grid import slot_time
 from campbot.slack.escape import escape
 
 CALLBACK_ID = "pitch_submit"

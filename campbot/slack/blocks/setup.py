@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from campbot.services.setup import SetupSummary
-from campbot.slack.blocks.grid import slot_time
+from campbot.services.times import slot_time
 from campbot.slack.escape import escape
 
 Blocks = list[dict[str, Any]]

@@ -20,9 +20,10 @@ from campbot.slack.blocks.pitch_modal import pitch_modal, with_needs_warning
 from campbot.slack.escape import escape
 from campbot.slack.listeners.cards import refresh_card
 from campbot.slack.listeners.commands import open_pitch_modal
-from campbot.slack.listeners.common import after_ack, app_context, event_for, tell, user_id_of
+from campbot.slack.listeners.common import after_ack, app_context, event_for
 from campbot.slack.listeners.events import publish_home
 from campbot.slack.outbound.background import MODAL
+from campbot.slack.replies import tell, user_id_of
 
 log = logging.getLogger(__name__)
 

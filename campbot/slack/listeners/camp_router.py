@@ -18,8 +18,8 @@ How to add a subcommand (from any module, e.g. campbot/slack/listeners/organiser
         handler=solve_subcommand, organiser_only=True))
 
 Registration can happen at import time or in your module's `register(app, ctx)`;
-`build_app` imports `campbot.slack.listeners.organiser_grid` and `campbot.slack.listeners.jobs_home` when they
-exist and calls their `register(app, ctx)`. Registering a name again replaces it.
+`build_app` calls the `register(app, ctx)` of every module in campbot.slack.app.LISTENER_MODULES
+(add yours there). Registering a name again replaces it.
 
 The router (run after the slash command is acked) finds the event, checks the organiser
 role on our side for `organiser_only` subcommands (others get a polite refusal and the
@@ -31,7 +31,8 @@ How to add a button/menu action: a module-level callback, bound in your `registe
 
     from slack_bolt import Ack, App, BoltContext
     from slack_sdk import WebClient
-    from campbot.slack.listeners.common import after_ack, app_context, event_for, tell, user_id_of
+    from campbot.slack.listeners.common import after_ack, app_context, event_for
+    from campbot.slack.replies import tell, user_id_of
 
     def publish_callback(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()                                   # at once, before any slow work

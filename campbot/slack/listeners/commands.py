@@ -15,8 +15,9 @@ from campbot.slack import slack_text
 from campbot.slack.blocks.pitch_modal import pitch_modal
 from campbot.slack.listeners import camp_commands  # noqa: F401  (registers status, voting, paper, merge)
 from campbot.slack.listeners.camp_router import CampReply, route
-from campbot.slack.listeners.common import after_ack, app_context, event_for, tell
+from campbot.slack.listeners.common import after_ack, app_context, event_for
 from campbot.slack.outbound.background import MODAL
+from campbot.slack.replies import tell
 
 log = logging.getLogger(__name__)
 

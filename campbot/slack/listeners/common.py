@@ -17,7 +17,6 @@ from typing import Any
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from campbot.config.context import AppContext
@@ -27,6 +26,8 @@ from campbot.services.requests_seen import first_time
 from campbot.slack.oauth import oauth_enabled
 from campbot.slack.outage import DB_BUSY, DB_DOWN
 from campbot.slack.outbound.background import NORMAL, pool
+from campbot.slack.replies import tell
+from campbot.slack.replies import user_id_of as user_id_of  # for organiser_grid until its import moves
 from campbot.store.db import checkout_budget, is_busy, within
 from campbot.store.tables import Event
 
@@ -82,60 +83,6 @@ def event_for(context: BoltContext) -> Event:
     event = get_event(ctx, team_id=context.team_id, only_team=oauth_enabled(ctx.settings))
     context["campbot_event"] = event
     return event
-
-
-def user_id_of(body: dict[str, Any]) -> str:
-    """The acting user's id in any payload shape (commands use `user_id`, others `user.id`)."""
-    if "user_id" in body:
-        return str(body["user_id"])
-    user = body.get("user") or {}
-    if isinstance(user, dict):
-        return str(user.get("id", ""))
-    return str(user or "")
-
-
-def tell(
-    client: WebClient,
-    body: dict[str, Any],
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
-    *,
-    replace: bool = False,
-) -> None:
-    """Answer only the person who acted: through the response_url when there is one (works in
-    any channel, even ones the bot is not in), else an ephemeral message, else a DM."""
-    user = user_id_of(body)
-    response_url = body.get("response_url") or _first_response_url(body)
-    try:
-        if response_url:
-            from slack_sdk.webhook import WebhookClient
-
-            hook = WebhookClient(response_url, timeout=10, retry_handlers=client.retry_handlers)
-            resp = hook.send(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
-            if resp.status_code < 300:
-                return
-            log.warning("response_url answered %s; falling back to a direct message", resp.status_code)
-        channel = (
-            (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else body.get("channel_id")
-        )
-        if channel and not str(channel).startswith("D"):
-            try:
-                client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-                return
-            except SlackApiError as exc:
-                log.info("ephemeral to %s failed (%s); sending a DM", channel, exc.response.get("error"))
-        client.chat_postMessage(channel=user, text=text, blocks=blocks)
-    except SlackApiError as exc:
-        log.warning("could not tell %s: %s", user, exc.response.get("error"))
-    except Exception as exc:  # network trouble after retries: the reply is lost, the bot goes on
-        log.warning("could not tell %s: %s", user, type(exc).__name__)
-
-
-def _first_response_url(body: dict[str, Any]) -> str | None:
-    urls = body.get("response_urls") or []
-    if urls and isinstance(urls[0], dict):
-        return urls[0].get("response_url")
-    return None
 
 
 def claim_deferred(body: dict[str, Any]) -> bool:

@@ -47,8 +47,9 @@ from campbot.slack.blocks.pitch_modal import (
 )
 from campbot.slack.escape import escape
 from campbot.slack.listeners.cards import post_card, refresh_card
-from campbot.slack.listeners.common import after_ack, app_context, before_ack, event_for, user_id_of
+from campbot.slack.listeners.common import after_ack, app_context, before_ack, event_for
 from campbot.slack.outage import DB_BUSY
+from campbot.slack.replies import user_id_of
 from campbot.store.db import is_busy
 
 log = logging.getLogger(__name__)
