@@ -6,7 +6,7 @@ from then on every call with its token fails. What we hold for it goes:
 * its installation rows (bot and user tokens) from slack_sdk's installation store, so no
   worker authorises a request or sends a message with a dead token;
 * its camps: every event with that `team_id` and everything hanging off it (rooms, slots,
-  people, pitches and hosts, votes, solve runs, grid versions and placements, sent
+  people, attendees, pitches and hosts, votes, solve runs, grid versions and placements, sent
   notifications, audit entries), in one transaction, so a half-deleted camp never exists;
 * its scheduled jobs (reminders, grid and voting posts) from the shared job store, so the
   scheduler never fires them.
@@ -31,6 +31,7 @@ from campbot.slack.oauth import installation_store, oauth_enabled
 from campbot.slack.token_state import record_revoked
 from campbot.store.db import session_scope
 from campbot.store.tables import (
+    Attendee,
     AuditLog,
     Event,
     GridVersion,
@@ -88,7 +89,7 @@ def _delete_events(ctx: AppContext, event_ids: list[int]) -> None:
         run = db.connection().execute
         run(delete(_t(Placement)).where(_t(Placement).c.grid_version_id.in_(version_ids)))
         run(delete(_t(PitchHost)).where(_t(PitchHost).c.pitch_id.in_(pitch_ids)))
-        for child in (Vote, GridVersion, SolveRun, SentNotification, AuditLog):
+        for child in (Vote, GridVersion, SolveRun, SentNotification, AuditLog, Attendee):
             run(delete(_t(child)).where(_t(child).c.event_id.in_(event_ids)))
         # pitches point at pitches (merged_into) and at people (created_by): unlink, then delete
         run(update(pitch).where(pitch.c.event_id.in_(event_ids)).values(merged_into_id=None, created_by_id=None))

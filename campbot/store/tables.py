@@ -228,3 +228,40 @@ class CardState(SQLModel, table=True):
     shown_hash: str = Field(default="", max_length=64)
     shown_at: float = 0.0
     refreshing_until: float = 0.0
+
+
+class Attendee(SQLModel, table=True):
+    """Someone on the camp's ticket list (`campbot attendees import`), who gets a personal link.
+
+    One ticket reference and one email address per attendee in an event: re-importing the list
+    finds the same row again instead of adding a second. `token_version` is part of the signed
+    link, so raising it (revoking) stops every earlier link at once (and makes `link_sent_version`
+    stale, so the new link is mailed on the next send). `person_id` is the voter this attendee is:
+    the Slack user's Person once linked, so a person on Slack and on the web has one set of votes
+    and one quota (bot.services.attendees)."""
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "email", name="uq_attendee_email"),
+        UniqueConstraint("event_id", "ticket_ref", name="uq_attendee_ticket"),
+        UniqueConstraint("event_id", "slack_user_id", name="uq_attendee_slack_user"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)  # lower-case
+    ticket_ref: str | None = Field(default=None, max_length=100)
+    slack_user_id: str | None = Field(default=None, max_length=32)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    token_version: int = 1
+    link_sent_version: int | None = None  # the token_version last mailed (`campbot attendees send`)
+    created_at: datetime = _when(nullable=False, default_factory=utcnow)
+    updated_at: datetime = _when(nullable=False, default_factory=utcnow)
+
+
+class StoredSecret(SQLModel, table=True):
+    """A secret campbot made for itself when none was configured (the key that signs attendee
+    links), kept so that what it signed stays valid across restarts and worker processes."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+    created_at: datetime = _when(nullable=False, default_factory=utcnow)
