@@ -138,7 +138,22 @@ def toggle_vote(ctx: AppContext, event_id: int, user_id: str, pitch_id: int, *, 
         return _toggle(ctx, event_id, user_id, pitch_id, True)
 
 
-def _toggle(ctx: AppContext, event_id: int, user_id: str, pitch_id: int, want: bool | None) -> VoteResult:
+def toggle_vote_for_person(
+    ctx: AppContext, event_id: int, person_id: int, pitch_id: int, *, want: bool | None = None
+) -> VoteResult:
+    """`toggle_vote` for a voter named by their Person id rather than a Slack user id: an attendee
+    voting on the web (bot.services.attendees.voter_person_id). A linked attendee's person is
+    their Slack user's, so both faces spend one quota and make one set of votes."""
+    try:
+        return _toggle(ctx, event_id, None, pitch_id, want, person_id=person_id)
+    except IntegrityError:
+        return _toggle(ctx, event_id, None, pitch_id, True, person_id=person_id)
+
+
+def _toggle(
+    ctx: AppContext, event_id: int, user_id: str | None, pitch_id: int, want: bool | None,
+    *, person_id: int | None = None,
+) -> VoteResult:
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         pitch = db.get(Pitch, pitch_id)
@@ -147,7 +162,14 @@ def _toggle(ctx: AppContext, event_id: int, user_id: str, pitch_id: int, want: b
         state = voting_state(event, ctx.now())
         if not state.open:
             raise VotingClosed(voting_closed_words(state) + ", so your vote was not changed.")
-        person = person_for_slack_user(db, event_id, user_id)
+        if person_id is None:
+            assert user_id is not None
+            person = person_for_slack_user(db, event_id, user_id)
+        else:
+            found = db.get(Person, person_id)
+            if found is None or found.event_id != event_id:
+                raise NotFound("We could not find you at this camp any more: open your personal link again.")
+            person = found
         assert person.id is not None
         _lock_person(db, person)
         existing = db.exec(
