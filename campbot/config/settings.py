@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     # Their format is Slack's business: checked at start-up by the command line and `campbot serve`
     # (campbot.slack.outbound.limits.parse_overrides), not here.
     slack_limits: str = ""
+    # Attendee links (campbot.services.attendees): the key that signs them. Unset, campbot makes one
+    # and keeps it in the database, so links survive restarts; setting it later changes every link.
+    web_secret: SecretStr | None = None
+    # Mailing attendee links (`campbot attendees send`, bot.mailer): host and from are needed;
+    # user and password go together (or neither, for a relay that takes mail without a login).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
 
 def load_settings(**overrides: object) -> Settings:
