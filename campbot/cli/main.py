@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from campbot.cli import attendees as cli_attendees
 from campbot.cli import grid as cli_grid
 from campbot.cli.common import DatabaseOption, EventOption, app, err, friendly_errors, out, with_context
 from campbot.cli.demo import run_demo
@@ -39,6 +40,7 @@ event_app = typer.Typer(no_args_is_help=True, help="Set the event up.")
 db_app = typer.Typer(no_args_is_help=True, help="Database housekeeping.")
 app.add_typer(event_app, name="event")
 app.add_typer(db_app, name="db")
+app.add_typer(cli_attendees.app, name="attendees")
 
 
 @db_app.command("upgrade")

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # Attendee links (campbot.services.attendees): the key that signs them. Unset, campbot makes one
     # and keeps it in the database, so links survive restarts; setting it later changes every link.
     web_secret: SecretStr | None = None
-    # Mailing attendee links (`campbot attendees send`, bot.mailer): host and from are needed;
+    # Mailing attendee links (`campbot attendees send`, campbot.services.mailer): host and from are needed;
     # user and password go together (or neither, for a relay that takes mail without a login).
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
