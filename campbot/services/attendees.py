@@ -578,7 +578,9 @@ def link_slack_user(engine: Engine, attendee_id: int, slack_user_id: str) -> Lin
             if row is None:
                 raise NotFound("no such attendee")
             return _link(db, row, slack_user_id)
-    except IntegrityError:  # the same Slack user linked to another attendee at the same moment
+    except IntegrityError as exc:  # the same Slack user linked to another attendee at the same moment
+        if "slack_user" not in str(exc.orig):
+            raise
         raise AlreadyLinked("that Slack account is already linked to another attendee on the ticket list") from None
 
 
@@ -593,16 +595,15 @@ def _link(db: Session, row: Attendee, slack_user_id: str) -> LinkResult:
         raise AlreadyLinked("that Slack account is already linked to another attendee on the ticket list")
     slack_person = person_for_slack_user(db, row.event_id, slack_user_id)
     assert slack_person.id is not None
-    moved, dropped, pitch_ids = 0, list[str](), list[int]()
-    if row.person_id is not None and row.person_id != slack_person.id:
-        web_person = db.get(Person, row.person_id)
-        if web_person is not None and web_person.slack_user_id is None:
-            moved, dropped, pitch_ids = _merge(db, row.event_id, web_person, slack_person)
+    web_person = db.get(Person, row.person_id) if row.person_id not in (None, slack_person.id) else None
     row.slack_user_id = slack_user_id
     row.person_id = slack_person.id
     row.updated_at = utcnow()
     db.add(row)
     db.flush()
+    moved, dropped, pitch_ids = 0, list[str](), list[int]()
+    if web_person is not None and web_person.slack_user_id is None:
+        moved, dropped, pitch_ids = _merge(db, row.event_id, web_person, slack_person)
     return LinkResult(_view(row), True, moved, dropped, pitch_ids)
 
 
