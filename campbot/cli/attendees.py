@@ -27,7 +27,6 @@ from campbot.services.errors import ServiceError
 app = typer.Typer(no_args_is_help=True, help="The attendee list and everyone's personal link (for the web).")
 
 err = Console(stderr=True)
-out = Console()
 T = TypeVar("T")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -36,8 +35,9 @@ EventOption = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_E
 
 
 def say(text: str) -> None:
-    """Print as is: names and emails come from a ticket list and are not rich markup."""
-    out.print(text, markup=False, highlight=False, soft_wrap=True)
+    """Print as is (no markup, no wrapping, tabs kept): names and emails come from a ticket list,
+    and `links` output is read by scripts."""
+    typer.echo(text)
 
 
 @contextmanager
