@@ -43,7 +43,7 @@ def campbot(*args: str, db: str, **env: str) -> subprocess.CompletedProcess[str]
     for name in ("CAMPBOT_SMTP_HOST", "CAMPBOT_SMTP_FROM", "CAMPBOT_SMTP_USER", "CAMPBOT_SMTP_PASSWORD"):
         if name not in env:
             full.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=full,
+    return subprocess.run([sys.executable, "-m", "campbot", *args], capture_output=True, text=True, env=full,
                           cwd=ROOT, timeout=120)
 
 

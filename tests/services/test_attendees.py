@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import func, select
 
-from bot.context import AppContext
-from bot.services.attendees import (
+from campbot.config.context import AppContext
+from campbot.services.attendees import (
     AlreadyLinked,
     ImportRefused,
     attendee_for_token,
@@ -28,11 +28,11 @@ from bot.services.attendees import (
     signing_key,
     voter_person_id,
 )
-from bot.services.errors import ServiceError
-from bot.services.pitching import PitchInput, create_pitch
-from bot.services.voting import OverQuota, toggle_vote, toggle_vote_for_person, votes_used
-from bot.store.db import make_engine, session_scope
-from bot.store.tables import Attendee, Event, Person, Vote
+from campbot.services.errors import ServiceError
+from campbot.services.pitching import PitchInput, create_pitch
+from campbot.services.voting import OverQuota, toggle_vote, toggle_vote_for_person, votes_used
+from campbot.store.db import make_engine, session_scope
+from campbot.store.tables import Attendee, Event, Person, Vote
 
 MESSY = (
     "\ufeffLocalGovCamp 2026 attendees;;;\r\n"  # a title line above the header, as some exports have
@@ -308,7 +308,7 @@ def test_the_link_email_carries_the_link_and_escapes_the_name(ctx: AppContext, e
 
 
 def test_a_camp_that_leaves_takes_its_attendees(ctx: AppContext, event: Event) -> None:
-    from bot.installations import forget_team
+    from campbot.slack.installations import forget_team
 
     assert event.id is not None
     with session_scope(ctx.engine) as db:
