@@ -169,6 +169,11 @@ def decode_csv(data: bytes) -> str:
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportRefused("this is a spreadsheet file (.xlsx/.xls), not CSV: in the spreadsheet choose "
                             "File > Save as (or Download) > CSV UTF-8, and import that file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text": UTF-16 with a BOM, tab-separated
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportRefused("the file starts like UTF-16 text but is not; save it as \"CSV UTF-8\"") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -327,12 +332,22 @@ def import_attendees(engine: Engine, event_id: int, csv_text: str, *, dry_run: b
         if got.ticket is not None:
             by_ticket[got.ticket] = got
         usable.append(got)
+    try:
+        return _write_import(engine, event_id, columns, usable, rejected, duplicates, dry_run)
+    except IntegrityError:  # only if the event lock below was bypassed; said plainly, nothing kept
+        raise ImportRefused("another change to the attendee list was saved at the same moment; nothing from "
+                            "this import was written: run it again") from None
 
+
+def _write_import(
+    engine: Engine, event_id: int, columns: _Columns, usable: list[_Row], rejected: list[RowNote],
+    duplicates: list[RowNote], dry_run: bool,
+) -> ImportReport:
     added: list[RowNote] = []
     updated: list[RowNote] = []
     unchanged = 0
     with session_scope(engine) as db:
-        if db.get(Event, event_id) is None:
+        if _lock_event(db, event_id) is None:
             raise NotFound("that event no longer exists")
         existing = list(db.exec(select(Attendee).where(Attendee.event_id == event_id)))
         emails = {a.email: a for a in existing}
@@ -528,6 +543,16 @@ def mark_link_sent(engine: Engine, attendee_id: int, version: int) -> None:
             db.add(row)
 
 
+def _lock_event(db: Session, event_id: int) -> Event | None:
+    """The event row, locked on PostgreSQL so that two imports or email matches of one camp run
+    one after the other (each reads the list, then writes); SQLite's IMMEDIATE transactions
+    already do that."""
+    query = select(Event).where(Event.id == event_id)
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return db.exec(query).first()
+
+
 def _locked(db: Session, attendee_id: int) -> Attendee | None:
     query = select(Attendee).where(Attendee.id == attendee_id)
     if db.get_bind().dialect.name == "postgresql":  # SQLite: the transaction began IMMEDIATE already
@@ -676,7 +701,11 @@ def link_slack_by_email(engine: Engine, event_id: int, users: Iterable[tuple[str
     problems: list[str] = []
     already = unmatched = 0
     with session_scope(engine) as db:
-        by_email = {a.email: a for a in db.exec(select(Attendee).where(Attendee.event_id == event_id))}
+        _lock_event(db, event_id)
+        query = select(Attendee).where(Attendee.event_id == event_id)
+        if db.get_bind().dialect.name == "postgresql":  # no one links these attendees meanwhile
+            query = query.with_for_update()
+        by_email = {a.email: a for a in db.exec(query)}
         for user_id, email in users:
             attendee = by_email.get(normalise_email(email or ""))
             if attendee is None:

@@ -114,6 +114,33 @@ def test_reimport_never_duplicates_and_updates_what_changed(ctx: AppContext, eve
     assert len(list_attendees(ctx.engine, event.id)) == 3
 
 
+def test_excel_unicode_text_is_read(ctx: AppContext, event: Event) -> None:
+    """Excel's "Unicode Text" export: UTF-16 with a byte-order mark, tab-separated."""
+    assert event.id is not None
+    data = "First Name\tLast Name\tEmail\r\nZoë\tÅström\tzoe@example.org\r\n".encode("utf-16")
+    report = import_attendees(ctx.engine, event.id, decode_csv(data))
+    assert [n.text for n in report.added] == ["Zoë Åström <zoe@example.org>"]
+
+
+def test_imports_and_first_visits_at_the_same_moment_make_one_of_each(ctx: AppContext, event: Event) -> None:
+    """Two organisers importing the same list at once, then eight requests of one attendee's first
+    visit at once: one row per attendee, one Person for the attendee (rows are locked, not raced)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert event.id is not None
+    event_id = event.id
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(lambda _: import_attendees(ctx.engine, event_id, ROSTER), range(4)))
+    assert sorted(len(r.added) for r in reports) == [0, 0, 0, 3]
+    assert len(list_attendees(ctx.engine, event_id)) == 3
+    ada = _attendee(ctx, event_id, "ada@example.org")
+    with ThreadPoolExecutor(8) as pool:
+        people = set(pool.map(lambda _: voter_person_id(ctx.engine, ada), range(8)))
+    assert len(people) == 1
+    with session_scope(ctx.engine) as db:
+        assert db.exec(select(func.count()).select_from(Person).where(Person.slack_user_id == None)).one() == 1  # noqa: E711
+
+
 def test_a_dry_run_writes_nothing(ctx: AppContext, event: Event) -> None:
     assert event.id is not None
     report = import_attendees(ctx.engine, event.id, "Name,Email\nAda,ada@example.org\n", dry_run=True)
