@@ -18,6 +18,17 @@ every good row is written in one transaction (all of them or, on a database erro
 re-importing the corrected file adds what was missing and changes nothing else.
 
 Everything here takes plain values and returns plain dataclasses: no Slack, no HTTP.
+
+For the web face, per request to `/me/<token>/...`:
+
+    key = signing_key(engine, settings.web_secret)          # once per process, not per request
+    attendee = attendee_for_token(engine, key, token)       # None: "this link no longer works"
+    person_id = voter_person_id(engine, attendee.id)        # per request: linking changes it
+    voting.toggle_vote_for_person(ctx, attendee.event_id, person_id, pitch_id)
+    voting.votes_used(db, attendee.event_id, person_id)     # the quota left, as Slack counts it
+
+A linked attendee's person_id is the Person Slack's `toggle_vote(ctx, event_id, user_id, ...)`
+finds for that user id, so both faces count one set of votes against one quota.
 """
 
 from __future__ import annotations
