@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -19,8 +20,6 @@ def load_event(ctx: AppContext, spec: EventFile, *, actor: str = "cli") -> Event
     Rooms and slots are matched by id, so re-loading a corrected file keeps pitches, votes
     and placements. A room or slot that a placed grid still uses cannot be removed.
     """
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(spec.event.timezone)
     day = spec.event.date
     slots = resolved_slots(spec)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import select
 
 from campbot.config.context import AppContext
@@ -57,8 +58,6 @@ class HomeData:
 
 
 def home_for(ctx: AppContext, event_id: int, user_id: str) -> HomeData:
-    from sqlalchemy import func
-
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         if event is None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -108,8 +109,6 @@ class SlotTime:
 
 def event_slots(ctx: AppContext, event_id: int) -> list[SlotTime]:
     """The event's slots in order, in the event's own timezone."""
-    from zoneinfo import ZoneInfo
-
     with read_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         if event is None:

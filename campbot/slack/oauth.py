@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from campbot.config.context import AppContext
 from campbot.config.settings import Settings
-
-if TYPE_CHECKING:
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +41,6 @@ BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:history", "im:w
 STATE_EXPIRY_SECONDS = 600
 
 _stores: dict[int, tuple[SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore]] = {}
-
-
-def _import_stores() -> tuple[Any, Any]:
-    """slack_sdk's SQLAlchemy stores, imported only when OAuth is on (they pull in asyncio support)."""
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
-    return SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore
 
 
 _lock = threading.Lock()
@@ -80,11 +70,10 @@ def stores_for(ctx: AppContext) -> tuple[SQLAlchemyInstallationStore, SQLAlchemy
     with _lock:
         found = _stores.get(id(ctx.engine))
         if found is None:
-            installation_cls, state_cls = _import_stores()
-            installations = installation_cls(
+            installations = SQLAlchemyInstallationStore(
                 client_id=ctx.settings.slack_client_id, engine=ctx.engine, logger=logging.getLogger("campbot.oauth")
             )
-            states = state_cls(
+            states = SQLAlchemyOAuthStateStore(
                 expiration_seconds=STATE_EXPIRY_SECONDS, engine=ctx.engine, logger=logging.getLogger("campbot.oauth")
             )
             _create_tables(ctx.engine, installations, states)

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from campbot.config.context import AppContext
 from campbot.services.pitching import TITLE_MAX, PitchInput, event_slots
@@ -55,8 +56,6 @@ def pitch_command_callback(ack: Ack, body: dict[str, Any], client: WebClient, co
 
 def send_reply(client: WebClient, body: dict[str, Any], reply: CampReply) -> None:
     if reply.in_channel and body.get("response_url"):
-        from slack_sdk.webhook import WebhookClient
-
         WebhookClient(body["response_url"], timeout=10, retry_handlers=client.retry_handlers).send(
             text=reply.text, blocks=reply.blocks, response_type="in_channel"
         )
