@@ -219,8 +219,7 @@ def _no_grid(problem: dict[str, Any], outcome: solver_runner.RunResult) -> str:
         return outcome.error
     solution = outcome.solution or {}
     if solution.get("status") == "INFEASIBLE" or not solution.get("placements"):
-        said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or []),
-                               slot_time_labels(problem)) or "no reason was given"
+        said = organiser_words("; ".join(str(s) for s in solution.get("explanation") or [])) or "no reason was given"
         verdict = "cannot work as set up" if solution.get("status") == "INFEASIBLE" else "found no grid in time"
         return f"the grid {verdict}: {said}"
     return ""
@@ -235,7 +234,6 @@ def _short_of_seats(figures: dict[str, Any], by_hand: dict[str, Any] | None) -> 
 
 
 _SESSION_REF = re.compile(r"\bp(\d+)\b")
-_SLOT_REF = re.compile(r"(?:(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2} )?\(([^()\s]+)\)")
 
 
 def slot_time_labels(problem: dict[str, Any]) -> dict[str, str]:
@@ -245,24 +243,15 @@ def slot_time_labels(problem: dict[str, Any]) -> dict[str, str]:
             for s in problem.get("slots") or []}
 
 
-def organiser_words(text: str, slot_labels: dict[str, str] | None = None) -> str:
-    """The solver's words as organisers know things: a pitch is "#12", not "p12", and a slot
-    its time ("10:00–10:45"), not "10:00 (t1)" nor "(t1)"."""
-    text = _SESSION_REF.sub(r"#\1", text)
-    if not slot_labels:
-        return text
-
-    def as_time(m: re.Match[str]) -> str:
-        label = slot_labels.get(m.group(1))
-        return m.group(0) if label is None else label
-
-    return _SLOT_REF.sub(as_time, text)
+def organiser_words(text: str) -> str:
+    """The solver's words as organisers know things: a pitch is "#12", not "p12". (Slots the
+    solver already names by their local clock time: scheduler/wording.py.)"""
+    return _SESSION_REF.sub(r"#\1", text)
 
 
 def _baseline(problem: dict[str, Any]) -> dict[str, Any] | None:
     """The by-hand grid's figures, for the preview; a fault here only loses the comparison."""
     try:
-
         m = baseline(parse_problem(problem)).metrics
         return {"coverage": m.coverage, "seats_short": m.seats_short, "moves": m.moves, "scheduled": m.scheduled}
     except Exception:  # noqa: BLE001
@@ -285,7 +274,7 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
         metrics = solution.get("metrics") or {}
         labels = slot_time_labels(problem)
         left_out = [{"pitch_id": pitch_id_of(u["session"]), "title": titles.get(u["session"], u["session"]),
-                     "reason": organiser_words(str(u.get("reason", "")), labels)}
+                     "reason": organiser_words(str(u.get("reason", "")))}
                     for u in solution.get("unscheduled") or []]
         excluded = db.exec(select(Pitch).where(Pitch.event_id == event_id, Pitch.status == "active",
                                                Pitch.excluded == True).order_by(col(Pitch.id)))  # noqa: E712
@@ -307,7 +296,7 @@ def _store(ctx: AppContext, run_id: int, problem: dict[str, Any], solution: dict
             "left_out": left_out,
             "left_out_with_room": [pitch_id_of(s) for s in metrics.get("left_out_with_room") or []],
             "frozen": list(problem.get("frozen") or []),
-            "frozen_times": [labels.get(k, k) for k in problem.get("frozen") or []],
+            "frozen_times": [labels.get(k, k) for k in problem.get("frozen") or []],  # keys as the camp's times
             "based_on": published.number if published else None,
         }
         version = GridVersion(event_id=event_id, solve_run_id=run_id, status="draft", figures=figures,
