@@ -24,6 +24,11 @@ runs in one process (`campbot serve --mode http`, FrontServer) and in each gunic
 process (`--workers N`, FrontWorker: gunicorn keeps the master's job of forking, watching
 and replacing workers). A buffering reverse proxy (nginx) in front is still the advice for
 the internet at large (TLS, many more sockets, per-IP limits): see README.md.
+
+One module of some 480 lines on purpose: the deadlines, the socket cap, the h11 parsing and the
+hand-off to the app's thread pool are one state machine around one asyncio loop (BufferedFront),
+and the two ways to run it (FrontServer, FrontWorker) are thin shells around that loop; in parts,
+each piece could only be read with the others open beside it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from urllib.parse import unquote
 from wsgiref.types import WSGIApplication
 
 import h11
+from gunicorn.workers.base import Worker as GunicornWorker
 
 from campbot.slack.request_guard import MAX_BODY_BYTES
 
@@ -443,13 +449,7 @@ class FrontServer:
 
 # ---------------------------------------------------------------------- gunicorn worker
 
-try:
-    from gunicorn.workers.base import Worker as _GunicornWorker
-except ImportError:  # pragma: no cover - gunicorn is a dependency; this keeps the module importable alone
-    _GunicornWorker = object
-
-
-class FrontWorker(_GunicornWorker):  # type: ignore[misc,valid-type]
+class FrontWorker(GunicornWorker):  # type: ignore[misc]
     """gunicorn worker class running the buffering front on the master's listening sockets.
     Selected by campbot.server.workers (`worker_class`); limits come from the app's Settings."""
 
