@@ -34,6 +34,7 @@ from campbot.services.notifying import run_due
 from campbot.services.voting import toggle_vote, voting_plan
 from campbot.slack.blocks.camp import room_change_text
 from campbot.slack.local_slack import Call, LocalSlack
+from campbot.slack.notifier import slack_notifiers
 from campbot.slack.outbound.limits import LOCAL_UNLIMITED
 from campbot.store.db import make_engine, session_scope
 from campbot.store.migrate import upgrade
@@ -180,12 +181,12 @@ class Story:
     def due_posts(self, hhmm: str, title: str) -> None:
         """What the reminder scheduler would fire at this minute (the same service it calls)."""
         self.at(hhmm, title)
-        run_due(self.ctx)
+        run_due(self.ctx, notifiers=slack_notifiers(self.ctx))
         self.printer.round_done()
 
     def publish(self, event_id: int, draft: int, title: str) -> None:
         self.at(None, title)
-        publishing.publish(self.ctx, event_id, draft, actor=ORGANISER)
+        publishing.publish(self.ctx, event_id, draft, actor=ORGANISER, notifier=slack_notifiers(self.ctx)(event_id))
         self.printer.round_done()
 
 
@@ -197,7 +198,7 @@ def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPr
     event_id = event.id
     story.at(None, f"{event.name}: the event is set up (7 rooms, 5 slots)")
     console.print(voting_plan(event, clock.now).replace("`", ""))
-    run_due(ctx)  # the file's window opened voting yesterday: the scheduler announces it
+    run_due(ctx, notifiers=slack_notifiers(ctx))  # voting opened yesterday by the window: the scheduler says so
     printer.round_done()
 
     story.at(None, "pitches arrive and attendees vote")

@@ -152,11 +152,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Publish a draft grid as the next version: Slack posts, card updates, changelog and DMs."""
         from campbot.cli.main import out, with_context
+        from campbot.jobs.scheduling import follow_schedule_changes
         from campbot.services.errors import ServiceError
         from campbot.services.events import get_event
         from campbot.services.grid_queries import latest_draft
         from campbot.services.publishing import publish_with_report
         from campbot.slack.listeners.organiser_grid import publish_text
+        from campbot.slack.notifier import slack_notifiers
 
         def go(ctx: Any) -> int:
             ev = get_event(ctx, event)
@@ -165,9 +167,10 @@ def register(app: typer.Typer) -> None:
                 raise ServiceError(f"--objective {objective!r}: say coverage or seats.")
             draft = latest_draft(ctx, ev.id, run_id=run, objective=objective)
             assert draft.id is not None
-            send = ctx.settings.slack_bot_token is not None
-            _, report = publish_with_report(ctx, ev.id, draft.id, actor="cli", send=send)
-            if not send:
+            notifier = slack_notifiers(ctx)(ev.id) if ctx.settings.slack_bot_token is not None else None
+            ctx = follow_schedule_changes(ctx)
+            _, report = publish_with_report(ctx, ev.id, draft.id, actor="cli", notifier=notifier)
+            if notifier is None:
                 out.print(f"Published version {report.number} in the database only: SLACK_BOT_TOKEN is not set, "
                           "so nothing went to Slack. Run this again with the token to send it.",
                           markup=False, highlight=False)

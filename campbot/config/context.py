@@ -22,6 +22,11 @@ class AppContext:
     settings: Settings
     engine: Engine
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Called with (ctx, event id) when what times an event's posts changed: a grid version went out
+    # (campbot.services.publishing), voting's closing time moved (campbot.services.setup). The
+    # scheduler adds "reschedule this event's jobs" (campbot.jobs.scheduling.follow_schedule_changes),
+    # so the services need not know the jobs exist and no face has to remember to call them.
+    schedule_changed: list[Callable[[AppContext, int], None]] = field(default_factory=list)
 
     def now(self) -> datetime:
         return self.clock()

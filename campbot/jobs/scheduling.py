@@ -54,8 +54,10 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from campbot.config.context import AppContext
-from campbot.services import leases, notifying
-from campbot.services.notifying import Item, Sender
+from campbot.services import leases, ledger, notifying
+from campbot.services.notifier import NotifierFactory
+from campbot.services.notifying import Item
+from campbot.services.publishing import resume_publications
 
 log = logging.getLogger(__name__)
 
@@ -104,27 +106,27 @@ _bound = threading.local()
 _default: dict[str, Any] = {}
 
 
-def _bind(ctx: AppContext, sender: Sender | None) -> None:
-    """Runs in each executor thread: jobs of this scheduler use its context and sender."""
-    _bound.ctx, _bound.sender = ctx, sender
+def _bind(ctx: AppContext, notifiers: NotifierFactory | None) -> None:
+    """Runs in each executor thread: jobs of this scheduler use its context and notifiers."""
+    _bound.ctx, _bound.notifiers = ctx, notifiers
 
 
-def _context() -> tuple[AppContext, Sender | None]:
+def _context() -> tuple[AppContext, NotifierFactory]:
     ctx = getattr(_bound, "ctx", None)
     if ctx is not None:
-        return ctx, getattr(_bound, "sender", None)
+        return ctx, _bound.notifiers
     if "ctx" not in _default:
         raise RuntimeError("no scheduler context: start_scheduler() was not called in this process")
-    return _default["ctx"], _default.get("sender")
+    return _default["ctx"], _default["notifiers"]
 
 
 def _run(event_id: int, what: str, ref: str | None = None) -> None:
-    ctx, sender = _context()
+    ctx, notifiers = _context()
     item = notifying.find_item(ctx, event_id, what, ref)
     if item is None:
         log.info("%s job for event %s (%s) has nothing to do any more", what, event_id, ref or "-")
         return
-    report = notifying.run_item(ctx, item, sender)
+    report = notifying.run_item(ctx, item, notifiers)
     log.info("%s %s for event %s: %s, %d sent, %d failed, %d skipped", what, ref or "", event_id, report.status,
              len(report.sent), len(report.failed), len(report.skipped))
 
@@ -161,20 +163,18 @@ def post_closing(event_id: int) -> None:
 
 def sweep() -> None:
     """Retry what failed, finish what a dead process left, catch up what is due."""
-    ctx, sender = _context()
-    notifying.expire_claims(ctx)  # a send claimed by a process that died is retried, not stuck
-    for report in notifying.run_due(ctx, sender=sender):
+    ctx, notifiers = _context()
+    ledger.expire_claims(ctx)  # a send claimed by a process that died is retried, not stuck
+    for report in notifying.run_due(ctx, notifiers=notifiers):
         if report.sent or report.failed:
             log.info("sweep: %s %s for event %s: %s", report.item.what, report.item.ref, report.item.event_id,
                      report.status)
     # A publication whose sends a restart or a Slack outage cut short is finished here, once
     # (its sends are keyed), so nobody has to press Publish again.
-    from campbot.services.publishing import resume_publications
-
-    for pub in resume_publications(ctx, client=sender.client if sender else None):
+    for pub in resume_publications(ctx, notifiers):
         log.info("sweep: resumed publishing version %s: %d sent, %d failed", pub.number, len(pub.sent),
                  len(pub.failed))
-    stuck = notifying.stuck_claims(ctx)
+    stuck = ledger.stuck_claims(ctx)
     if stuck:
         log.warning("sweep: %d send(s) stuck in 'claimed': %s", len(stuck), ", ".join(stuck[:10]))
 
@@ -201,9 +201,10 @@ def _event_of(job_id: str) -> int | None:
     return int(parts[1]) if len(parts) >= 2 and parts[0] in _FUNCS and parts[1].isdigit() else None
 
 
-def _schedule_event(scheduler: BackgroundScheduler, ctx: AppContext, event_id: int) -> list[Item]:
+def _schedule_event(scheduler: BackgroundScheduler, ctx: AppContext, event_id: int,
+                    notifiers: NotifierFactory | None) -> list[Item]:
     now = ctx.now()
-    items = [i for i in notifying.plan_items(ctx, event_id)
+    items = [i for i in notifying.plan_items(ctx, event_id, notifiers)
              if i.until > now and not (i.due <= now and notifying.item_done(ctx, i))]
     wanted = {i.job_id for i in items}
     for job in scheduler.get_jobs(jobstore="default"):
@@ -217,11 +218,11 @@ def _schedule_event(scheduler: BackgroundScheduler, ctx: AppContext, event_id: i
     return items
 
 
-def _new_scheduler(ctx: AppContext, sender: Sender | None, *, workers: int = 4) -> BackgroundScheduler:
+def _new_scheduler(ctx: AppContext, notifiers: NotifierFactory | None, *, workers: int = 4) -> BackgroundScheduler:
     return CampScheduler(
         jobstores={"default": SharedEngineJobStore(engine=ctx.engine, tablename=JOB_TABLE), "local": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(workers, pool_kwargs={"initializer": _bind,
-                                                                       "initargs": (ctx, sender)})},
+                                                                       "initargs": (ctx, notifiers)})},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         timezone=UTC,
     )
@@ -234,7 +235,7 @@ class SchedulerHandle:
     ctx: AppContext
     scheduler: BackgroundScheduler
     holder: str
-    sender: Sender | None = None
+    notifiers: NotifierFactory | None = None
     lease_ttl: timedelta = timedelta(seconds=30)
     tick_seconds: float = 5.0
     use_lease: bool = True
@@ -283,7 +284,7 @@ class SchedulerHandle:
         self._last_resync = time.monotonic()
         for event_id in notifying.event_ids(self.ctx):
             try:
-                _schedule_event(self.scheduler, self.ctx, event_id)
+                _schedule_event(self.scheduler, self.ctx, event_id, self.notifiers)
             except Exception:  # noqa: BLE001 - one broken event must not stop the others' reminders
                 log.exception("could not schedule event %s", event_id)
 
@@ -332,7 +333,7 @@ class SchedulerHandle:
 _handles: list[SchedulerHandle] = []
 
 
-def start_scheduler(ctx: AppContext, *, sender: Sender | None = None, holder: str | None = None,
+def start_scheduler(ctx: AppContext, *, notifiers: NotifierFactory, holder: str | None = None,
                     lease_ttl: timedelta = timedelta(seconds=30), tick_seconds: float = 5.0,
                     sweep_seconds: float = 30.0, use_lease: bool = True, catch_up: bool = True) -> SchedulerHandle:
     """Start this process's scheduler (paused) and its lease loop; it runs jobs once it leads.
@@ -342,16 +343,17 @@ def start_scheduler(ctx: AppContext, *, sender: Sender | None = None, holder: st
     (tests that show the persisted jobs alone deliver after a restart).
     """
     holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    scheduler = _new_scheduler(ctx, sender)
+    follow_schedule_changes(ctx)
+    scheduler = _new_scheduler(ctx, notifiers)
     scheduler.add_listener(_on_missed, EVENT_JOB_MISSED)
     scheduler.start(paused=True)
     first_sweep = datetime.now(UTC) + (timedelta(0) if catch_up else timedelta(seconds=sweep_seconds))
     scheduler.add_job(sweep, trigger=IntervalTrigger(seconds=sweep_seconds), id=SWEEP_JOB_ID, jobstore="local",
                       replace_existing=True, next_run_time=first_sweep, misfire_grace_time=None,
                       coalesce=True, max_instances=1)
-    handle = SchedulerHandle(ctx=ctx, scheduler=scheduler, holder=holder, sender=sender, lease_ttl=lease_ttl,
+    handle = SchedulerHandle(ctx=ctx, scheduler=scheduler, holder=holder, notifiers=notifiers, lease_ttl=lease_ttl,
                              tick_seconds=tick_seconds, use_lease=use_lease)
-    _default.update(ctx=ctx, sender=sender)
+    _default.update(ctx=ctx, notifiers=notifiers)
     _handles.append(handle)
     handle._thread = threading.Thread(target=handle._loop, name=f"campbot-lease-{holder}", daemon=True)
     handle._thread.start()
@@ -368,18 +370,27 @@ def _on_missed(event: JobExecutionEvent) -> None:
                 event.job_id, event.scheduled_run_time)
 
 
-def reschedule_event_jobs(ctx: AppContext, event_id: int) -> None:
+def follow_schedule_changes(ctx: AppContext) -> AppContext:
+    """Have every publish or voting-time change in this context move the event's jobs at once (not
+    only at the leader's next re-derive): start_scheduler and the command line call it."""
+    if reschedule_event_jobs not in ctx.schedule_changed:
+        ctx.schedule_changed.append(reschedule_event_jobs)
+    return ctx
+
+
+def reschedule_event_jobs(ctx: AppContext, event_id: int, notifiers: NotifierFactory | None = None) -> None:
     """Bring an event's jobs in line with the database (after publish, re-plan, a changed
     voting window or grid time). Works in any process: it writes to the shared job store, and
-    the leading scheduler picks the jobs up at its next sweep at the latest."""
+    the leading scheduler picks the jobs up at its next sweep at the latest. An event nobody can
+    be reached in (by `notifiers`, else this process's scheduler's) gets no jobs."""
     for handle in list(_handles):
         if handle.ctx.engine is ctx.engine:
-            _schedule_event(handle.scheduler, ctx, event_id)
+            _schedule_event(handle.scheduler, ctx, event_id, notifiers or handle.notifiers)
             return
     scheduler = _new_scheduler(ctx, None, workers=1)
     scheduler.start(paused=True)
     try:
-        _schedule_event(scheduler, ctx, event_id)
+        _schedule_event(scheduler, ctx, event_id, notifiers)
     finally:
         scheduler.shutdown(wait=False)
 

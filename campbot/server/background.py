@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 from campbot.config.context import AppContext
 from campbot.jobs.scheduling import start_scheduler
+from campbot.slack.notifier import slack_notifiers
 
 
 def start_jobs(ctx: AppContext) -> Callable[[], None]:
     """Start this process's reminder scheduler (paused until it holds the database lease, see
-    campbot.jobs.scheduling); returns the stop that hands the lease over at a clean exit."""
-    return start_scheduler(ctx).stop
+    campbot.jobs.scheduling), telling people through Slack; returns the stop that hands the lease
+    over at a clean exit."""
+    return start_scheduler(ctx, notifiers=slack_notifiers(ctx)).stop

@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from campbot.config.context import AppContext, build_context
 from campbot.config.settings import Mode, load_settings
+from campbot.jobs.scheduling import follow_schedule_changes
 from campbot.services.errors import NotFound
 from campbot.services.events import get_event
 from campbot.services.exporting import loaders_for
@@ -124,7 +125,10 @@ def mount_exports(wsgi_app: CampbotWeb, ctx: AppContext) -> bool:
 
 
 def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
-    """The whole HTTP app for this context (builds the Bolt app unless given one)."""
+    """The whole HTTP app for this context (builds the Bolt app unless given one). A publish or a
+    changed voting time handled here moves the event's jobs in the shared store at once, whether
+    or not this process leads the scheduler."""
+    follow_schedule_changes(ctx)
     if bolt_app is None:
         bolt_app = build_app(ctx)
     web = CampbotWeb(ctx, bolt_app)

@@ -3,19 +3,18 @@
 Socket Mode needs SLACK_APP_TOKEN (xapp-...) and no public URL; HTTP mode serves
 campbot.server.http_app on host:port behind the buffering front of campbot.server.http_front (slow clients cost a
 socket, never an app thread) and needs SLACK_SIGNING_SECRET. Both need
-SLACK_BOT_TOKEN and a loaded event. The reminder scheduler starts too, when campbot.jobs.scheduling
-provides start_scheduler(ctx).
+SLACK_BOT_TOKEN and a loaded event. The reminder scheduler starts too (campbot.server.background).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
-from campbot.config.context import AppContext, build_context
+from campbot.config.context import build_context
 from campbot.config.settings import Mode, Settings
+from campbot.server.background import start_jobs
 from campbot.server.http_front import FrontLimits, FrontServer, limits_from
 from campbot.slack.oauth import oauth_enabled
 
@@ -47,25 +46,6 @@ def check_settings(settings: Settings) -> None:
         )
 
 
-def start_scheduler_if_any(ctx: AppContext) -> Callable[[], None] | None:
-    """Start campbot.jobs.scheduling' reminder scheduler when that module provides one; returns its stop."""
-    try:
-        from campbot.jobs import scheduling as jobs  # type: ignore[attr-defined]
-    except ModuleNotFoundError as exc:
-        if exc.name == "campbot.jobs.scheduling":
-            return None
-        raise
-    start = getattr(jobs, "start_scheduler", None)
-    if not callable(start):
-        return None
-    handle = start(ctx)
-    for name in ("stop", "shutdown"):  # campbot.jobs.scheduling.SchedulerHandle.stop hands the lease over
-        stop = getattr(handle, name, None)
-        if callable(stop):
-            return stop
-    return None
-
-
 def run(settings: Settings, *, workers: int = 1) -> int:
     """Serve until Ctrl-C. Returns the process exit code (2 for a configuration problem).
     HTTP mode with workers > 1 runs gunicorn worker processes (campbot.server.workers)."""
@@ -95,7 +75,7 @@ def run(settings: Settings, *, workers: int = 1) -> int:
         return run_workers(settings, workers)
     bolt_app = build_app(ctx)
     forget_old(ctx)  # replay keys older than any signature window
-    stop_scheduler = start_scheduler_if_any(ctx)
+    stop_scheduler = start_jobs(ctx)
     try:
         if settings.mode == Mode.socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -13,17 +13,20 @@ nor sends anything twice:
    mark can repeat that one message, after the claim lease (CLAIM_LEASE) has run out.
 
 Keys: grid:{event}:{N}:part{i}, pin:{event}:{N}, unpin:{event}:{N}, changelog:{event}:{N},
-card:{pitch}:{N}, replan-dm:{event}:{N}:{person}. While a row is "claimed", its sent_at holds the
-moment of the claim.
+replan-dm:{event}:{N}:{person}, host-dm:{event}:{N}:{user}. While a row is "claimed", its sent_at
+holds the moment of the claim.
 
-Version 1 updates every active pitch card (placed: room and time; left out: "not in the
-grid"); later versions update only the cards whose session moved, was added or was dropped, and
-DM only the hosts and voters of those sessions.
+Everything is said through the notifier the caller hands in (campbot.services.notifier): the
+Slack face's paces every send under Slack's limits. Cards are not sent here: version 1 marks
+every active pitch's card out of date (placed: room and time; left out: "not in the grid"),
+later versions only the cards whose session moved, was added or was dropped, and the face
+redraws them on its one card path. Later versions DM only the hosts and voters of changed
+sessions. Once a version is out, the callbacks in `ctx.schedule_changed` run (the scheduler puts
+its "reschedule this event's reminders" there when it starts).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,22 +35,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from campbot.config.context import AppContext
+from campbot.services import notices
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.grid_queries import ResolvedGrid, resolve_grid
+from campbot.services.notifier import Notifier, NotifierFactory, SendFailed
+from campbot.services.notifying import notes_url
 from campbot.services.problem_builder import latest_published
-from campbot.slack.blocks import grid as grid_blocks
-from campbot.slack.outbound.budget import BULK, CARDS
-from campbot.slack.outbound.client import paced, pacing_for, sending_as
-from campbot.slack.outbound.limits import Limit
-from campbot.slack.slack_client import client_for_event
-from campbot.slack.token_state import token_problem
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, GridVersion, Person, Pitch, PitchHost, SentNotification, Vote
 
@@ -154,8 +152,8 @@ def send_once(ctx: AppContext, event_id: int, key: str, kind: str, target: str,
         return claimed
     try:
         detail = send()
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or exc)
+    except SendFailed as exc:
+        error = exc.reason
         _finish(ctx, key, "failed", error)
         log.warning("send %s failed: %s", key, error)
         return "failed", error
@@ -204,31 +202,29 @@ def _finish(ctx: AppContext, key: str, status: str, detail: str) -> None:
 
 
 def publish(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
-            client: WebClient | None = None) -> GridVersion:
+            notifier: Notifier | None) -> GridVersion:
     """Publish a draft as the next version and tell everyone (see the module docstring).
 
     Safe to call again for the same version: it resumes the sends. Raises ServiceError for a
     stale or missing draft; send failures are recorded and retried on the next call.
     """
-    return publish_with_report(ctx, event_id, grid_version_id, actor=actor, client=client)[0]
+    return publish_with_report(ctx, event_id, grid_version_id, actor=actor, notifier=notifier)[0]
 
 
 def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *, actor: str,
-                        client: WebClient | None = None, send: bool = True,
-                        on_plan: Callable[[str], None] | None = None) -> tuple[GridVersion, PublishReport]:
-    """publish(), and what was sent. With send=False (no Slack configured) only the numbering
-    happens; publishing the same version later with send=True does the sends.
+                        notifier: Notifier | None, on_plan: Callable[[str], None] | None = None,
+                        ) -> tuple[GridVersion, PublishReport]:
+    """publish(), and what was sent. With no notifier (no Slack configured) only the numbering
+    happens; publishing the same version later with a notifier does the sends.
 
-    Every send is paced under Slack's limits (campbot.slack.outbound): the announcement and the card
-    updates at the cards' priority, the DMs as bulk, the cards and the DMs side by side (they
-    spend different budgets). `on_plan` is told first what will go and about how long it takes
-    ("sending 60 card updates and 48 DMs, about 1 minute"), so the organiser knows what to expect."""
+    The announcement goes first, then the card marks and the DMs side by side (a face paces them
+    on different budgets). `on_plan` is told first what will go and about how long it takes
+    ("sending 60 card updates and 48 DMs, about 1 minute") when that is long enough to matter."""
     version, _new = _number_it(ctx, event_id, grid_version_id, actor)
     assert version.number is not None and version.id is not None
-    if not send:
+    if notifier is None:
         return version, PublishReport(version.id, version.number, list(version.changelog),
                                       notes=["nothing was sent to Slack"])
-    client = paced(client or client_for_event(ctx, event_id), ctx)
     with session_scope(ctx.engine) as db:
         event = db.get(Event, event_id)
         assert event is not None
@@ -238,40 +234,34 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
         dms = _dm_targets(db, changes) if version.number > 1 else {}
     hosts = _host_sessions(grid, event.notes_url_pattern) if version.number == 1 else {}
     report = PublishReport(version.id, version.number, list(version.changelog))
-    posts = len(grid_blocks.grid_messages(grid, changelog_hint=version.number > 1)) if event.announce_channel else 0
-    report.plan, seconds = send_plan(ctx, posts + (1 if version.number > 1 else 0), len(cards), len(dms) + len(hosts))
+    grid_post = notices.GridPost(grid, changelog_hint=version.number > 1)
+    posts = notifier.pieces(grid_post) if event.announce_channel else 0
+    report.plan, seconds = send_plan(notifier, posts + (1 if version.number > 1 else 0), len(cards),
+                                     len(dms) + len(hosts))
     if on_plan is not None and seconds >= TELL_PLAN_FROM:
         on_plan(report.plan)
-    with sending_as(CARDS):
-        _post_grid(ctx, client, event, grid, report, has_changelog=version.number > 1)
-        if version.number > 1 and event.announce_channel:
-            text, blocks = grid_blocks.changelog_message(event.name, version.number, list(version.changelog))
-            _tally(report, f"changelog:{event_id}:{version.number}", send_once(
-                ctx, event_id, f"changelog:{event_id}:{version.number}", "changelog", event.announce_channel,
-                lambda: _post(client, event.announce_channel or "", text, blocks)))
-
-    def send_cards() -> None:
-        with sending_as(CARDS):
-            for pitch_id, channel, ts, words in cards:
-                key = f"card:{pitch_id}:{version.number}"
-                _tally(report, key, send_once(ctx, event_id, key, "card", f"{channel}:{ts}",
-                                              _card_sender(ctx, client, event_id, pitch_id, channel, ts, words)))
+    _post_grid(ctx, notifier, event, grid_post, report)
+    if version.number > 1 and event.announce_channel:
+        key = f"changelog:{event_id}:{version.number}"
+        changelog = notices.ChangelogPost(event.name, version.number, tuple(version.changelog))
+        channel = event.announce_channel
+        _tally(report, key, send_once(ctx, event_id, key, "changelog", channel,
+                                      lambda: notifier.post(channel, changelog)))
 
     def send_dms() -> None:
-        with sending_as(BULK):
-            for person_id, (user, items) in sorted(dms.items()):
-                text, blocks = grid_blocks.replan_dm(event.name, version.number or 0, items)
-                _send_dm(ctx, client, report, event_id, f"replan-dm:{event_id}:{version.number}:{person_id}",
-                         "replan-dm", user, text, blocks)
-            for user, sessions in sorted(hosts.items()):
-                text, blocks = grid_blocks.host_dm(event.name, sessions)
-                _send_dm(ctx, client, report, event_id, f"host-dm:{event_id}:{version.number}:{user}", "host-dm",
-                         user, text, blocks)
+        number = version.number or 0
+        for person_id, (user, items) in sorted(dms.items()):
+            _send_dm(ctx, notifier, report, event_id, f"replan-dm:{event_id}:{number}:{person_id}", "replan-dm",
+                     user, notices.ReplanDM(event.name, number, tuple(items)))
+        for user, sessions in sorted(hosts.items()):
+            _send_dm(ctx, notifier, report, event_id, f"host-dm:{event_id}:{number}:{user}", "host-dm", user,
+                     notices.HostDM(event.name, tuple(sessions)))
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="campbot-publish") as pool:
-        for done in [pool.submit(send_cards), pool.submit(send_dms)]:
-            done.result()
-    _reschedule_reminders(ctx, event_id, report)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="campbot-publish") as pool:
+        dm_sends = pool.submit(send_dms)
+        notifier.refresh_cards(event_id, cards)  # the face's one card path; it converges on its own
+        dm_sends.result()
+    _schedule_changed(ctx, event_id, report)
     if report.failed or report.busy:
         log.warning("publish of %s v%s: %d sends failed, %d still claimed elsewhere; the sweep finishes them",
                     event.slug, version.number, len(report.failed), len(report.busy))
@@ -280,9 +270,9 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
     return version, report
 
 
-def _send_dm(ctx: AppContext, client: WebClient, report: PublishReport, event_id: int, key: str, kind: str,
-             user: str, text: str, blocks: list[dict[str, Any]]) -> None:
-    outcome = send_once(ctx, event_id, key, kind, user, _bind(_dm, client, user, text, blocks))
+def _send_dm(ctx: AppContext, notifier: Notifier, report: PublishReport, event_id: int, key: str, kind: str,
+             user: str, notice: notices.Notice) -> None:
+    outcome = send_once(ctx, event_id, key, kind, user, lambda: notifier.direct(user, notice))
     _tally(report, key, outcome)
     if outcome[0] in ("sent", "done"):
         report.dm_users.append(user)
@@ -290,8 +280,6 @@ def _send_dm(ctx: AppContext, client: WebClient, report: PublishReport, event_id
 
 def _host_sessions(grid: ResolvedGrid, notes_pattern: str) -> dict[str, list[tuple[str, str, str]]]:
     """Slack user id -> [(title, "Library, 11:00–11:45", notes link)] for every host in the grid."""
-    from campbot.services.notifying import notes_url
-
     out: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for entry in sorted(grid.entries, key=lambda e: (e.start, e.room_position)):
         where = f"{entry.room_name}, {entry.start.astimezone(grid.tz):%H:%M}–{entry.end.astimezone(grid.tz):%H:%M}"
@@ -300,24 +288,14 @@ def _host_sessions(grid: ResolvedGrid, notes_pattern: str) -> dict[str, list[tup
     return dict(out)
 
 
-def send_plan(ctx: AppContext, posts: int, cards: int, dms: int) -> tuple[str, float]:
-    """What a publish will send and about how long it takes within Slack's limits (the paced rates
-    of campbot.slack.outbound.limits: posts to one channel, chat.update, and conversations.open per DM)."""
-    limits = pacing_for(ctx).limits
-    seconds = max(_paced_seconds(posts, limits.per_channel), _paced_seconds(cards, limits.for_method("chat.update")),
-                  _paced_seconds(dms, limits.for_method("conversations.open")))
+def send_plan(notifier: Notifier, posts: int, cards: int, dms: int) -> tuple[str, float]:
+    """What a publish will send and about how long it takes within the face's limits."""
+    seconds = notifier.seconds_to_send(posts, cards, dms)
     parts = [f"{posts} announcement message(s)"] if posts else []
     parts += [f"{cards} card update(s)"] if cards else []
     parts += [f"{dms} DM(s)"] if dms else []
     what = ", ".join(parts) or "nothing"
     return f"sending {what}, {_about(seconds)}", seconds
-
-
-def _paced_seconds(count: int, limit: Limit | None) -> float:
-    if limit is None or count <= 0 or limit.is_unlimited():
-        return 0.0
-    interval, burst = limit.pace()
-    return max(0, count - burst) * interval
 
 
 def _about(seconds: float) -> str:
@@ -336,28 +314,22 @@ def _mark_complete(ctx: AppContext, version_id: int) -> None:
             db.add(row)
 
 
-def resume_publications(ctx: AppContext, *, client: WebClient | None = None) -> list[PublishReport]:
+def resume_publications(ctx: AppContext, notifiers: NotifierFactory) -> list[PublishReport]:
     """Finish the sends of every event's current version that a crash, a restart or a Slack
-    outage left unfinished (call at start-up or from a periodic sweep). Idempotent."""
-    reports = []
-    with session_scope(ctx.engine) as db:
-        camps = list(db.exec(select(Event)))
-    # a camp whose Slack token was revoked waits for its re-install (campbot.slack.token_state)
-    events = [e.id for e in camps if e.id is not None and not token_problem(ctx, e)]
+    outage left unfinished (call at start-up or from a periodic sweep). Idempotent. An event
+    nobody can be reached in now (its installation revoked) waits for its re-install."""
     with session_scope(ctx.engine) as db:
         todo = []
-        for event_id in events:
+        for event_id in [i for i in db.exec(select(Event.id)) if i is not None]:
             version = latest_published(db, event_id)
             if version is not None and version.id is not None and not (version.figures or {}).get("sends_complete"):
                 todo.append((event_id, version.id))
+    reports = []
     for event_id, version_id in todo:
-        reports.append(publish_with_report(ctx, event_id, version_id, actor="resume", client=client)[1])
+        notifier = notifiers(event_id)
+        if notifier is not None:
+            reports.append(publish_with_report(ctx, event_id, version_id, actor="resume", notifier=notifier)[1])
     return reports
-
-
-def _bind(fn: Callable[[WebClient, str, str, list[dict[str, Any]]], str], client: WebClient, where: str,
-          text: str, blocks: list[dict[str, Any]]) -> Callable[[], str]:
-    return lambda: fn(client, where, text, blocks)
 
 
 def _tally(report: PublishReport, key: str, outcome: tuple[str, str]) -> None:
@@ -366,66 +338,37 @@ def _tally(report: PublishReport, key: str, outcome: tuple[str, str]) -> None:
     {"sent": report.sent, "done": report.skipped, "busy": report.busy}.get(outcome[0], report.failed).append(key)
 
 
-def _post(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> str:
-    resp = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False,
-                                   unfurl_media=False)
-    return f"{resp['channel']} {resp['ts']}"
-
-
-def _dm(client: WebClient, user: str, text: str, blocks: list[dict[str, Any]]) -> str:
-    opened = client.conversations_open(users=user)
-    channel = opened["channel"]["id"]
-    return _post(client, channel, text, blocks)
-
-
-def _post_grid(ctx: AppContext, client: WebClient, event: Event, grid: ResolvedGrid, report: PublishReport,
-               *, has_changelog: bool) -> None:
+def _post_grid(ctx: AppContext, notifier: Notifier, event: Event, notice: notices.GridPost,
+               report: PublishReport) -> None:
+    """The grid in the announcement channel (in as many pieces as the face needs), the first
+    piece pinned and the previous version's unpinned."""
     assert event.id is not None
-    number = grid.number or 0
-    if not event.announce_channel:
+    number = notice.grid.number or 0
+    channel = event.announce_channel
+    if not channel:
         report.notes.append("no announcement channel is set, so the grid was not posted; "
                             "add channels.announce to the event file")
         return
     first: str = ""
-    for i, (text, blocks) in enumerate(grid_blocks.grid_messages(grid, changelog_hint=has_changelog), 1):
-        key = f"grid:{event.id}:{number}:part{i}"
-        outcome = send_once(ctx, event.id, key, "grid", event.announce_channel,
-                            _bind(_post, client, event.announce_channel, text, blocks))
+    for piece in range(1, notifier.pieces(notice) + 1):
+        key = f"grid:{event.id}:{number}:part{piece}"
+        outcome = send_once(ctx, event.id, key, "grid", channel,
+                            lambda piece=piece: notifier.post(channel, notice, piece))  # type: ignore[misc]
         _tally(report, key, outcome)
-        if i == 1 and outcome[0] in ("sent", "done"):
+        if piece == 1 and outcome[0] in ("sent", "done"):
             first = outcome[1]
     if not first:
         return
-    channel, ts = first.split(" ", 1)
     key = f"pin:{event.id}:{number}"
-    _tally(report, key, send_once(ctx, event.id, key, "pin", channel, lambda: _pin(client, channel, ts)))
+    _tally(report, key, send_once(ctx, event.id, key, "pin", first.split(" ", 1)[0], lambda: notifier.pin(first)))
     previous = _sent_detail(ctx, f"grid:{event.id}:{number - 1}:part1") if number > 1 else ""
     if previous:
-        old_channel, old_ts = previous.split(" ", 1)
         key = f"unpin:{event.id}:{number - 1}"
-        outcome = send_once(ctx, event.id, key, "unpin", old_channel, lambda: _unpin(client, old_channel, old_ts))
+        outcome = send_once(ctx, event.id, key, "unpin", previous.split(" ", 1)[0], lambda: notifier.unpin(previous))
         if outcome[0] == "failed":  # an old pin left in place is untidy, not wrong: no retry needed
             report.notes.append("the previous grid could not be unpinned")
         else:
             _tally(report, key, outcome)
-
-
-def _pin(client: WebClient, channel: str, ts: str) -> str:
-    try:
-        client.pins_add(channel=channel, timestamp=ts)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "already_pinned":
-            raise
-    return f"{channel} {ts}"
-
-
-def _unpin(client: WebClient, channel: str, ts: str) -> str:
-    try:
-        client.pins_remove(channel=channel, timestamp=ts)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in ("no_pin", "message_not_found"):
-            raise
-    return f"{channel} {ts}"
 
 
 def _sent_detail(ctx: AppContext, key: str) -> str:
@@ -434,39 +377,19 @@ def _sent_detail(ctx: AppContext, key: str) -> str:
         return row.detail if row is not None and row.status == "sent" else ""
 
 
-def _cards_to_update(db: Session, event_id: int, grid: ResolvedGrid,
-                     changes: list[Change]) -> list[tuple[int, str, str, str]]:
-    """(pitch id, channel, ts, placement words) for each card to update."""
+def _cards_to_update(db: Session, event_id: int, grid: ResolvedGrid, changes: list[Change]) -> list[int]:
+    """The pitches whose cards now say something else: every posted active or placed one at
+    version 1, the changed sessions' after that."""
     placed = grid.by_pitch()
     number = grid.number or 0
-    query = select(Pitch).where(Pitch.event_id == event_id, col(Pitch.message_ts).is_not(None),
+    query = select(Pitch.id).where(Pitch.event_id == event_id, col(Pitch.message_ts).is_not(None),
                                 col(Pitch.channel).is_not(None))
     if number > 1:
         ids = [c.pitch_id for c in changes]
         query = query.where(col(Pitch.id).in_(ids))
     else:
         query = query.where(or_(col(Pitch.status) == "active", col(Pitch.id).in_(list(placed))))
-    out = []
-    for p in db.exec(query.order_by(col(Pitch.id))):
-        assert p.id is not None
-        words = grid_blocks.placement_words(placed.get(p.id), grid.tz, number)
-        out.append((p.id, p.channel or "", p.message_ts or "", words))
-    return out
-
-
-def _card_sender(ctx: AppContext, client: WebClient, event_id: int, pitch_id: int, channel: str, ts: str,
-                 words: str) -> Callable[[], str]:
-    """The pitch card as the pitching code draws it (vote button, live count), plus where and when."""
-    from campbot.services.pitching import get_pitch_card
-    from campbot.slack.blocks.pitch_card import pitch_card_blocks, pitch_card_text
-
-    def send() -> str:
-        card = get_pitch_card(ctx, event_id, pitch_id)
-        client.chat_update(channel=channel, ts=ts, text=pitch_card_text(card),
-                           blocks=pitch_card_blocks(card, placement=words))
-        return f"{channel} {ts}"
-
-    return send
+    return [p for p in db.exec(query.order_by(col(Pitch.id))) if p is not None]
 
 
 def _dm_targets(db: Session, changes: list[Change]) -> dict[int, tuple[str, list[tuple[str, str]]]]:
@@ -493,20 +416,13 @@ def _dm_targets(db: Session, changes: list[Change]) -> dict[int, tuple[str, list
     return {pid: (users[pid], items[pid]) for pid in items}
 
 
-def _reschedule_reminders(ctx: AppContext, event_id: int, report: PublishReport) -> None:
-    """Reminders follow the new version (campbot.jobs.scheduling, when the reminders code is installed)."""
-    try:
-        jobs = importlib.import_module("campbot.jobs.scheduling")
-    except ModuleNotFoundError as exc:
-        if exc.name != "campbot.jobs.scheduling":
-            raise
-        return
-    fn = getattr(jobs, "reschedule_event_jobs", None)
-    if callable(fn):
+def _schedule_changed(ctx: AppContext, event_id: int, report: PublishReport) -> None:
+    """Whoever wants to follow a new version (the scheduler: reminders move with the grid)."""
+    for follow in ctx.schedule_changed:
         try:
-            fn(ctx, event_id)
+            follow(ctx, event_id)
         except Exception:  # noqa: BLE001 - the grid is out; reminders can be fixed by publishing again
-            log.exception("rescheduling reminders failed")
+            log.exception("a follow-up of publishing failed")
             report.notes.append("reminders could not be rescheduled; publish again to retry")
 
 

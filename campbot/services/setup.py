@@ -98,12 +98,9 @@ def set_voting_closes(ctx: AppContext, event_id: int, text: str, *, actor: str) 
 
 
 def _reschedule(ctx: AppContext, event_id: int) -> None:
-    """The "voting closes in 10 minutes" post follows the new time."""
-    try:
-        from campbot.jobs.scheduling import reschedule_event_jobs
-    except ModuleNotFoundError:
-        return
-    reschedule_event_jobs(ctx, event_id)
+    """The "voting closes in 10 minutes" post follows the new time (the scheduler listens)."""
+    for follow in ctx.schedule_changed:
+        follow(ctx, event_id)
 
 
 def feed_token_for(ctx: AppContext, event_id: int, user_id: str) -> str:

@@ -18,6 +18,8 @@ from campbot.services.errors import NotFound, ServiceError
 from campbot.services.grid_queries import load_grid, published_grid
 from campbot.services.problem_builder import build_problem
 from campbot.services.replanning import close_room, find_person, host_gone, remaining_slot_keys, start_replan
+from campbot.slack.listeners.cards import wait_idle
+from campbot.slack.notifier import slack_notifiers
 from campbot.slack.slack_text import PersonRef
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
@@ -100,7 +102,8 @@ def test_replan_problem_has_previous_and_clock_frozen_slots(sctx: AppContext, ev
     with pytest.raises(ServiceError, match="Nothing is published"):
         build_problem(sctx, event.id, replan=True)
     publishing.publish(sctx, event.id, make_draft(sctx, event, {a: ("r1", "t1"), b: ("r2", "t3"),
-                                                                gone: ("r3", "t4")}), actor="U0ORGANISE1")
+                                                                gone: ("r3", "t4")}), actor="U0ORGANISE1",
+                                                                        notifier=slack_notifiers(sctx)(event.id))
     with session_scope(sctx.engine) as db:
         row = db.get(Pitch, gone)
         assert row is not None
@@ -264,9 +267,10 @@ def test_changelog_lists_moves_additions_and_drops_in_time_order(sctx: AppContex
     c = add_pitch(sctx, event, "Dropped", "U3")
     d = add_pitch(sctx, event, "Added", "U4")
     publishing.publish(sctx, event.id, make_draft(sctx, event, {a: ("r1", "t1"), b: ("r2", "t1"), c: ("r3", "t2")}),
-                       actor="U0ORGANISE1")
+                       actor="U0ORGANISE1", notifier=slack_notifiers(sctx)(event.id))
     v2 = publishing.publish(sctx, event.id, make_draft(sctx, event, {a: ("r1", "t1"), b: ("r5", "t4"),
-                                                                     d: ("r4", "t3")}, based_on=1), actor="U0ORGANISE1")
+                                                                     d: ("r4", "t3")}, based_on=1), actor="U0ORGANISE1",
+                                                                             notifier=slack_notifiers(sctx)(event.id))
     assert v2.number == 2
     assert v2.changelog == [
         "dropped: Dropped, was Committee room A 11:00",
@@ -287,7 +291,8 @@ def test_publish_v1_posts_pins_and_updates_every_card_once(sctx: AppContext, eve
     add_pitch(sctx, event, "No card yet", "U4", channel=None)
     draft = make_draft(sctx, event, {a: ("r1", "t1"), b: ("r2", "t3")})
 
-    version, report = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
+    version, report = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1",
+            notifier=slack_notifiers(sctx)(event.id))
 
     assert version.number == 1 and version.status == "published" and not report.failed
     posts = _announce(fake)
@@ -301,6 +306,7 @@ def test_publish_v1_posts_pins_and_updates_every_card_once(sctx: AppContext, eve
     assert "*Council chamber* · Second" in sections[2]["text"]["text"]
     pins = fake.calls_to("pins.add")
     assert len(pins) == 1 and pins[0].params["timestamp"].startswith("1700000000.")
+    assert wait_idle(sctx, 30)  # cards go through the refresher (one path for every card update)
     updates = {c.params["ts"]: c.params for c in fake.calls_to("chat.update")}
     with session_scope(sctx.engine) as db:
         ts = {p.id: p.message_ts for p in db.exec(select(Pitch))}
@@ -315,7 +321,9 @@ def test_publish_v1_posts_pins_and_updates_every_card_once(sctx: AppContext, eve
     assert report.plan.startswith("sending 1 announcement message(s), 3 card update(s), 2 DM(s)")
 
     calls = len(fake.calls)
-    again, report2 = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE2")
+    again, report2 = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE2",
+                                                    notifier=slack_notifiers(sctx)(event.id))
+    assert wait_idle(sctx, 30)
     assert again.number == 1 and not report2.sent and len(fake.calls) == calls  # nothing sent twice
 
 
@@ -324,37 +332,58 @@ def test_publish_resumes_after_a_failure_and_a_crash_without_double_sends(sctx: 
     assert event.id is not None
     ids = [add_pitch(sctx, event, f"Talk {i}", f"U{i}") for i in range(4)]
     draft = make_draft(sctx, event, {pid: (f"r{i + 1}", "t1") for i, pid in enumerate(ids)})
-    # a crash mid-publish: one card's claim was taken long ago and never finished; another is
+    key = {user: f"host-dm:{event.id}:1:{user}" for user in ("U0", "U1", "U2", "U3")}
+    # a crash mid-publish: one host's DM was claimed long ago and never finished; another is
     # being sent right now by a second worker
     with session_scope(sctx.engine) as db:
-        db.add(SentNotification(event_id=event.id, key=f"card:{ids[0]}:1", kind="card", target="x",
+        db.add(SentNotification(event_id=event.id, key=key["U0"], kind="host-dm", target="U0",
                                 status="claimed", attempts=1, sent_at=at("07:50")))
-        db.add(SentNotification(event_id=event.id, key=f"card:{ids[1]}:1", kind="card", target="x",
+        db.add(SentNotification(event_id=event.id, key=key["U1"], kind="host-dm", target="U1",
                                 status="claimed", attempts=1, sent_at=at("07:59")))
-    fake.fail("chat.update", error="message_not_found", times=1)
+    fake.fail("conversations.open", error="internal_error", times=1)
 
-    _, first = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
+    _, first = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1",
+                                              notifier=slack_notifiers(sctx)(event.id))
 
-    assert first.failed == [f"card:{ids[0]}:1"]  # the stale claim was retried; Slack refused it once
-    assert f"card:{ids[1]}:1" in first.busy  # the fresh claim belongs to someone else: not done yet
-    assert sorted(c.params["ts"] for c in fake.calls_to("chat.update")) == sorted(
-        f"1600000000.{pid:06d}" for pid in ids[2:])
+    assert first.failed == [key["U0"]]  # the stale claim was retried; Slack refused it once
+    assert key["U1"] in first.busy  # the fresh claim belongs to someone else: not done yet
+    assert sorted(c.params["users"] for c in fake.calls_to("conversations.open")) == ["U2", "U3"]  # U0's refused
     with session_scope(sctx.engine) as db:  # the other worker finishes its send
-        row = db.exec(select(SentNotification).where(SentNotification.key == f"card:{ids[1]}:1")).one()
+        row = db.exec(select(SentNotification).where(SentNotification.key == key["U1"])).one()
         row.status = "sent"
         db.add(row)
 
-    (resumed,) = publishing.resume_publications(sctx)  # e.g. at start-up: only the failed card goes
+    # e.g. at start-up: only the failed DM goes
+    (resumed,) = publishing.resume_publications(sctx, slack_notifiers(sctx))
 
-    assert resumed.number == 1 and not resumed.failed and resumed.sent == [f"card:{ids[0]}:1"]
-    assert publishing.resume_publications(sctx) == []  # everything is out now
-    _, again = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1")
+    assert resumed.number == 1 and not resumed.failed and resumed.sent == [key["U0"]]
+    assert publishing.resume_publications(sctx, slack_notifiers(sctx)) == []  # everything is out now
+    _, again = publishing.publish_with_report(sctx, event.id, draft, actor="U0ORGANISE1",
+                                              notifier=slack_notifiers(sctx)(event.id))
     assert again.sent == [] and not again.failed
     assert len(_announce(fake)) == 1 and len(fake.calls_to("pins.add")) == 1
-    assert [c.params["ts"] for c in fake.calls_to("chat.update")].count(f"1600000000.{ids[0]:06d}") == 1
+    assert [c.params["users"] for c in fake.calls_to("conversations.open")].count("U0") == 1  # sent once, at last
     with session_scope(sctx.engine) as db:
-        row = db.exec(select(SentNotification).where(SentNotification.key == f"card:{ids[0]}:1")).one()
+        row = db.exec(select(SentNotification).where(SentNotification.key == key["U0"])).one()
         assert row.status == "sent" and row.attempts == 3
+    assert wait_idle(sctx, 30)  # and every card shows its room, each updated once
+    updates = [c.params["ts"] for c in fake.calls_to("chat.update")]
+    assert sorted(updates) == sorted(f"1600000000.{pid:06d}" for pid in ids)
+
+
+def test_a_card_slack_refuses_once_still_shows_its_room(sctx: AppContext, event: Event, fake: FakeSlack) -> None:
+    """Cards go on the refresher's one path: a passing refusal is retried, not reported and dropped."""
+    assert event.id is not None
+    ids = [add_pitch(sctx, event, f"Talk {i}", f"U{i}") for i in range(2)]
+    fake.fail("chat.update", error="internal_error", times=1)
+
+    publishing.publish(sctx, event.id, make_draft(sctx, event, {ids[0]: ("r1", "t1"), ids[1]: ("r2", "t1")}),
+                       actor="U0ORGANISE1", notifier=slack_notifiers(sctx)(event.id))
+
+    assert wait_idle(sctx, 30)
+    last = {c.params["ts"]: str(c.params["blocks"]) for c in fake.calls_to("chat.update")}
+    assert len(last) == 2  # the refused update was sent again, not dropped
+    assert "Main hall" in last[f"1600000000.{ids[0]:06d}"] and "Council chamber" in last[f"1600000000.{ids[1]:06d}"]
 
 
 def test_grid_is_split_within_slack_limits(sctx: AppContext, event: Event, fake: FakeSlack) -> None:
@@ -367,7 +396,8 @@ def test_grid_is_split_within_slack_limits(sctx: AppContext, event: Event, fake:
     monkey = pytest.MonkeyPatch()
     monkey.setattr(grid_blocks, "MESSAGE_CHARS", 3000)
     try:
-        _, report = publishing.publish_with_report(sctx, event.id, make_draft(sctx, event, cells), actor="U0")
+        _, report = publishing.publish_with_report(sctx, event.id, make_draft(sctx, event, cells), actor="U0",
+                notifier=slack_notifiers(sctx)(event.id))
     finally:
         monkey.undo()
     posts = _announce(fake)
@@ -393,14 +423,15 @@ def test_v2_changelog_and_dms_only_to_affected_hosts_and_voters(sctx: AppContext
     vote(sctx, event, "UVOTED", d)
     vote(sctx, event, "UHOSTA", b)  # a host who also voted for a changed session
     publishing.publish(sctx, event.id, make_draft(sctx, event, {a: ("r1", "t1"), b: ("r2", "t1"), c: ("r3", "t2")}),
-                       actor="U0ORGANISE1")
+                       actor="U0ORGANISE1", notifier=slack_notifiers(sctx)(event.id))
     v1_pin = fake.calls_to("pins.add")[0].params
+    assert wait_idle(sctx, 30)  # version 1's cards are out before we watch version 2's
     fake.reset()
     stale = make_draft(sctx, event, {a: ("r1", "t1")})  # made before v1 was published
 
     version, report = publishing.publish_with_report(
         sctx, event.id, make_draft(sctx, event, {a: ("r1", "t1"), b: ("r5", "t4"), d: ("r4", "t3")}, based_on=1),
-        actor="U0ORGANISE1")
+        actor="U0ORGANISE1", notifier=slack_notifiers(sctx)(event.id))
 
     assert version.number == 2 and not report.failed
     opened = sorted(c.params["users"] for c in fake.calls_to("conversations.open"))
@@ -415,13 +446,14 @@ def test_v2_changelog_and_dms_only_to_affected_hosts_and_voters(sctx: AppContext
     assert len(announce) == 2  # the grid, then the changelog
     assert "What changed in version 2" in str(announce[1]["blocks"])
     assert "dropped: Dropped" in str(announce[1]["blocks"]) and "added: Added" in str(announce[1]["blocks"])
+    assert wait_idle(sctx, 30)
     updated = sorted(c.params["ts"] for c in fake.calls_to("chat.update"))
     assert updated == sorted(f"1600000000.{p:06d}" for p in (b, c, d))
     assert len(fake.calls_to("pins.add")) == 1  # version 2 pinned, version 1 unpinned
     assert [c.params["timestamp"] for c in fake.calls_to("pins.remove")] == [v1_pin["timestamp"]]
 
     with pytest.raises(ServiceError, match="out of date"):
-        publishing.publish(sctx, event.id, stale, actor="U0ORGANISE1")
+        publishing.publish(sctx, event.id, stale, actor="U0ORGANISE1", notifier=slack_notifiers(sctx)(event.id))
 
 
 # --------------------------------------------------------------------------- re-planning
@@ -470,7 +502,7 @@ def test_replan_moves_only_what_closing_a_room_forces(sctx: AppContext, event: E
     run = solving.start_solve(sctx, event.id, seconds=2, background=False)
     v1_id = solving.solve_result(sctx, run).grid_version_id
     assert v1_id is not None
-    publishing.publish(sctx, event.id, v1_id, actor="U0ORGANISE1")
+    publishing.publish(sctx, event.id, v1_id, actor="U0ORGANISE1", notifier=slack_notifiers(sctx)(event.id))
     v1 = load_grid(sctx, v1_id)
     victims = {e.pitch_id for e in v1.entries if e.room_key == "r1" and e.slot_keys[0] in ("t3", "t4", "t5")}
     noon = at("12:00")
@@ -482,7 +514,8 @@ def test_replan_moves_only_what_closing_a_room_forces(sctx: AppContext, event: E
     assert result.status == "done", result.error
     assert result.figures["frozen"] == ["t1", "t2"] and result.figures["moves"] == len(victims)
     assert result.grid_version_id is not None
-    v2 = publishing.publish(sctx, event.id, result.grid_version_id, actor="U0ORGANISE1")
+    v2 = publishing.publish(sctx, event.id, result.grid_version_id, actor="U0ORGANISE1",
+            notifier=slack_notifiers(sctx)(event.id))
     with session_scope(sctx.engine) as db:
         placed = db.exec(select(Placement).where(Placement.grid_version_id == result.grid_version_id)).all()
         assert len(placed) == 8

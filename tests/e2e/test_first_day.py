@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from campbot.jobs import scheduling as jobs
 from campbot.services import notifying
+from campbot.slack.notifier import slack_notifiers
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Room, Vote
 from tests.conftest import EXAMPLE_EVENT, ROOT
@@ -99,8 +100,8 @@ def test_the_files_voting_window_opens_and_closes_voting_by_itself(
 
     # 09:00 on Friday: what the job does, run as the scheduler runs it (twice: still once)
     clock.set(OPENING)
-    notifying.run_due(bot.ctx)
-    notifying.run_due(bot.ctx)
+    notifying.run_due(bot.ctx, notifiers=slack_notifiers(bot.ctx))
+    notifying.run_due(bot.ctx, notifiers=slack_notifiers(bot.ctx))
     bot.settle()
     [opened] = _pitches_posts(fake_slack)
     assert "Voting is open until Saturday 20 June at 09:45" in opened.params["text"]
@@ -111,8 +112,8 @@ def test_the_files_voting_window_opens_and_closes_voting_by_itself(
 
     # 09:45 on Saturday: closed by itself, announced once, the button gone, the count kept
     clock.set(CLOSING)
-    notifying.run_due(bot.ctx)
-    notifying.run_due(bot.ctx)
+    notifying.run_due(bot.ctx, notifiers=slack_notifiers(bot.ctx))
+    notifying.run_due(bot.ctx, notifiers=slack_notifiers(bot.ctx))
     bot.settle()
     assert [c.params["text"] for c in _pitches_posts(fake_slack)][1:] == ["Voting closed at 09:45"]
     closed = card_updates(fake_slack, pid)[-1].params["blocks"]
@@ -136,7 +137,7 @@ def test_an_organisers_close_wins_over_the_window_and_the_cards_follow_at_once(
     assert not _has_vote_button(closed) and "The organisers have closed voting for now" in _card_text(closed)
     # the window's own close no longer announces anything: the organisers already decided
     clock.set(CLOSING)
-    notifying.run_due(bot.ctx)
+    notifying.run_due(bot.ctx, notifiers=slack_notifiers(bot.ctx))
     assert _pitches_posts(fake_slack) == []
 
     clock.set(OPENING)

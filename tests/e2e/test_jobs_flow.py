@@ -10,6 +10,7 @@ from datetime import timedelta
 from campbot.jobs import scheduling as jobs
 from campbot.services import notifying
 from campbot.services.grid_queries import published_grid
+from campbot.slack.notifier import slack_notifiers
 from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import pitch
@@ -82,8 +83,8 @@ def test_publishing_schedules_reminders_that_reach_exactly_the_right_people(
         if not here:
             continue
         clock.set(slot.start - timedelta(minutes=10))
-        notifying.run_due(ctx)
-        notifying.run_due(ctx)  # a second firing sends nothing more
+        notifying.run_due(ctx, notifiers=slack_notifiers(ctx))
+        notifying.run_due(ctx, notifiers=slack_notifiers(ctx))  # a second firing sends nothing more
         people = {hosts[p] for p in here} | {u for u, cards in votes.items() if u != "U0FAN1"
                                              and any(pid in here for pid, _ in cards)}
         expected.update(people)

@@ -32,11 +32,13 @@ from datetime import timedelta
 from campbot.config.context import build_context
 from campbot.jobs.scheduling import start_scheduler
 from campbot.config.settings import load_settings
+from campbot.slack.notifier import SlackNotifier, slack_notifiers
 
 settings = load_settings(database_url=sys.argv[1], slack_api_url=sys.argv[2], slack_bot_token="xoxb-test-token",
                          reminder_minutes=1, slack_limits="*=100000/1")
 ctx = build_context(settings, migrate=False)
-handle = start_scheduler(ctx, holder=sys.argv[3], lease_ttl=timedelta(seconds=3), tick_seconds=0.2)
+handle = start_scheduler(ctx, holder=sys.argv[3], lease_ttl=timedelta(seconds=3), tick_seconds=0.2,
+        notifiers=slack_notifiers(ctx))
 done = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: done.set())
 print("started", flush=True)

@@ -18,6 +18,7 @@ from campbot.cli.main import app as cli_app
 from campbot.config.context import AppContext
 from campbot.jobs import scheduling as jobs
 from campbot.services import notifying
+from campbot.slack.notifier import slack_notifiers
 from campbot.slack.token_state import token_problem
 from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer
@@ -64,7 +65,8 @@ def test_after_tokens_revoked_nothing_is_scheduled_until_a_new_token(
     assert jobs.scheduled_jobs(ctx, event.id) == {}
 
     # the leader's re-sync, many times over: still nothing for this camp
-    handle = jobs.start_scheduler(ctx, use_lease=False, tick_seconds=0.02, catch_up=False)
+    handle = jobs.start_scheduler(ctx, use_lease=False, tick_seconds=0.02, catch_up=False,
+            notifiers=slack_notifiers(ctx))
     handle.resync_seconds = 0.0
     try:
         _wait(lambda: handle.rounds >= 5)
@@ -72,7 +74,7 @@ def test_after_tokens_revoked_nothing_is_scheduled_until_a_new_token(
     finally:
         handle.stop()
     # the sweep (retries, catch-up) sends nothing either, even when an item is due
-    assert notifying.run_due(ctx, now=event.voting_closes_at) == []
+    assert notifying.run_due(ctx, now=event.voting_closes_at, notifiers=slack_notifiers(ctx)) == []
 
     said = _status(slack, fake_slack)
     assert "Slack revoked campbot's bot token" in said and "set a new SLACK_BOT_TOKEN" in said

@@ -17,7 +17,7 @@ from sqlmodel import select
 from campbot.config.context import AppContext
 from campbot.config.settings import Settings
 from campbot.jobs import scheduling as jobs
-from campbot.services.notifying import Sender
+from campbot.slack.notifier import slack_notifiers
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, SentNotification
 from campbot.store.types import utcnow
@@ -52,14 +52,8 @@ def test_a_reminder_due_during_an_outage_is_sent_once_when_the_database_is_back(
     first = datetime.now(UTC) + timedelta(minutes=1, seconds=3)  # t1's reminder due in ~3 s
     move_slots(lctx, eid, first, length=timedelta(seconds=30), gap=timedelta(seconds=5))
     publish_grid(lctx, eid, [S("First", "r1", "t1", hosts=["UH1"], voters=["UV1", "UV2"])])
-    handle = jobs.start_scheduler(
-        lctx,
-        sender=Sender.for_settings(lctx),
-        holder="A",
-        lease_ttl=timedelta(seconds=20),
-        tick_seconds=0.1,
-        sweep_seconds=1.0,
-    )
+    handle = jobs.start_scheduler(lctx, notifiers=slack_notifiers(lctx), holder="A", lease_ttl=timedelta(seconds=20),
+                                  tick_seconds=0.1, sweep_seconds=1.0)
     try:
         assert handle.wait_until_leader(5)
         jobs.reschedule_event_jobs(lctx, eid)

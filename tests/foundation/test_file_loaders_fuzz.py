@@ -156,7 +156,7 @@ def _works_after_loading(ctx: AppContext, scheduler: BackgroundScheduler, text: 
     publish_grid(ctx, event.id, [S("Fuzzed session", spec.rooms[0].id, spec.slots[0].id, hosts=["U0FUZZ"])])
     items = notifying.plan_items(ctx, event.id)
     assert any(i.what == "remind" for i in items)  # the session gets its reminder
-    jobs._schedule_event(scheduler, ctx, event.id)
+    jobs._schedule_event(scheduler, ctx, event.id, None)
     view = grid_view(ctx, event.id, None)
     assert view is not None
     for render in (render_event_ical, render_grid_html, render_grid_csv, render_grid_json):

@@ -10,7 +10,8 @@ import pytest
 
 from campbot.config.context import AppContext
 from campbot.config.settings import Settings
-from campbot.services.notifying import Pacer, Sender
+from campbot.services.notifier import NotifierFactory
+from campbot.slack.notifier import Pacer, slack_notifiers
 from campbot.store.tables import Event
 from tests.jobs.helpers import Clock, FakeTime, local
 from tests.support.fake_slack import FakeSlack
@@ -43,8 +44,8 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def sender(jctx: AppContext, fake_time: FakeTime) -> Sender:
-    return Sender.for_settings(jctx, Pacer(clock=fake_time.monotonic, sleep=fake_time.sleep))
+def sender(jctx: AppContext, fake_time: FakeTime) -> NotifierFactory:
+    return slack_notifiers(jctx, pacer=Pacer(clock=fake_time.monotonic, sleep=fake_time.sleep))
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import logging
 from sqlmodel import select
 
 from campbot.config.context import AppContext
-from campbot.services import notifying
-from campbot.services.notifying import ALREADY, BUSY, CLAIMED, GAVE_UP, _claim, claim, finish
+from campbot.services import ledger
+from campbot.services.ledger import ALREADY, BUSY, CLAIMED, GAVE_UP, claim, claim_attempt, finish
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, SentNotification
 from tests.jobs.helpers import Clock
@@ -23,8 +23,8 @@ def _row(ctx: AppContext) -> SentNotification:
 
 
 def _claim_it(ctx: AppContext, event_id: int) -> tuple[str, int]:
-    return _claim(ctx, event_id=event_id, key=KEY, kind="remind-dm", target="U1",
-                  timeout=notifying.CLAIM_TIMEOUT, max_attempts=notifying.MAX_ATTEMPTS)
+    return claim_attempt(ctx, event_id=event_id, key=KEY, kind="remind-dm", target="U1",
+                         timeout=ledger.CLAIM_TIMEOUT, max_attempts=ledger.MAX_ATTEMPTS)
 
 
 def test_a_slow_sender_whose_claim_was_taken_over_cannot_undo_the_winner(
@@ -44,19 +44,17 @@ def test_a_slow_sender_whose_claim_was_taken_over_cannot_undo_the_winner(
 
 def test_repeated_failures_give_up_and_say_so(jctx: AppContext, event: Event, caplog) -> None:
     eid = event.id or 0
-    for n in range(1, notifying.MAX_ATTEMPTS + 1):
+    for n in range(1, ledger.MAX_ATTEMPTS + 1):
         outcome, attempt = _claim_it(jctx, eid)
         assert (outcome, attempt) == (CLAIMED, n)
         finish(jctx, KEY, "failed", "channel_not_found", attempt=attempt)
     assert _claim_it(jctx, eid)[0] == GAVE_UP
     row = _row(jctx)
-    assert (row.status, row.attempts, row.detail) == ("failed", notifying.MAX_ATTEMPTS, "channel_not_found")
+    assert (row.status, row.attempts, row.detail) == ("failed", ledger.MAX_ATTEMPTS, "channel_not_found")
 
-    class Never:
-        def post(self, channel: str, message: object) -> str:
-            raise AssertionError("must not send after giving up")
+    def never() -> str:
+        raise AssertionError("must not send after giving up")
 
-    with caplog.at_level(logging.ERROR, logger="campbot.services.notifying"):
-        assert notifying.deliver(jctx, Never(), event_id=eid, key=KEY, kind="remind-dm",  # type: ignore[arg-type]
-                                 channel="U1", message=lambda: notifying.blocks.Message("x")) == GAVE_UP
+    with caplog.at_level(logging.ERROR, logger="campbot.services.ledger"):
+        assert ledger.deliver(jctx, event_id=eid, key=KEY, kind="remind-dm", target="U1", send=never) == GAVE_UP
     assert any("failed 8 times" in r.getMessage() for r in caplog.records)

@@ -11,6 +11,7 @@ from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from campbot.config.context import AppContext
 from campbot.jobs import scheduling as jobs
 from campbot.services import leases
+from campbot.slack.notifier import slack_notifiers
 from campbot.store.tables import Event
 from tests.jobs.helpers import Clock, update_event, wait_until
 
@@ -19,9 +20,10 @@ from tests.jobs.helpers import Clock, update_event, wait_until
 def two(jctx: AppContext, camp: Event) -> Iterator[tuple[jobs.SchedulerHandle, jobs.SchedulerHandle]]:
     assert camp.id is not None
     update_event(jctx, camp.id, voting_closes_at=None)  # nothing to run: this is about the lease only
-    a = jobs.start_scheduler(jctx, holder="A", tick_seconds=3600)  # one round at start, then by hand
+    a = jobs.start_scheduler(jctx, holder="A", tick_seconds=3600,
+            notifiers=slack_notifiers(jctx))  # one round at start, then by hand
     assert a.wait_until_leader(5)
-    b = jobs.start_scheduler(jctx, holder="B", tick_seconds=3600)
+    b = jobs.start_scheduler(jctx, holder="B", tick_seconds=3600, notifiers=slack_notifiers(jctx))
     wait_until(lambda: b.rounds >= 1, timeout=5, what="B's first lease round")
     yield a, b
     b.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campbot.services.notifying import Pacer
+from campbot.slack.notifier import Pacer
 from tests.jobs.helpers import FakeTime
 
 

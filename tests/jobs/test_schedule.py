@@ -8,10 +8,11 @@ from pathlib import Path
 
 from campbot.config.context import AppContext
 from campbot.jobs import scheduling as jobs
-from campbot.services import notifying
+from campbot.services import ledger, notifying
 from campbot.services.event_file import parse_event_file
 from campbot.services.events import load_event
-from campbot.services.notifying import Sender, run_due
+from campbot.services.notifier import NotifierFactory
+from campbot.services.notifying import run_due
 from campbot.store.tables import Event
 from tests.conftest import EXAMPLE_EVENT
 from tests.jobs.conftest import DAY
@@ -83,7 +84,7 @@ def _dst_event(ctx: AppContext) -> Event:
 
 
 def test_an_event_on_the_day_the_clocks_go_back(jctx: AppContext, fake_slack: FakeSlack, clock: Clock,
-                                               sender: Sender) -> None:
+                                               sender: NotifierFactory) -> None:
     """Sunday 25 October 2026: BST (UTC+1) until 02:00, then GMT (UTC+0)."""
     event = _dst_event(jctx)
     assert event.id is not None
@@ -98,27 +99,27 @@ def test_an_event_on_the_day_the_clocks_go_back(jctx: AppContext, fake_slack: Fa
     assert table[f"remind:{event.id}:t3"][0] == datetime(2026, 10, 25, 13, 50, tzinfo=UTC)
 
     clock.set(datetime(2026, 10, 24, 23, 10, tzinfo=UTC))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert "00:20" in text_of(posts_to(fake_slack, "UN")[0])
     clock.set(datetime(2026, 10, 25, 9, 49, tzinfo=UTC))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert posts_to(fake_slack, "UM") == []  # an hour-off bug would have sent it at 08:50 UTC
     clock.set(datetime(2026, 10, 25, 9, 50, tzinfo=UTC))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     morning = text_of(posts_to(fake_slack, "UM")[0])
     assert "10:00" in morning and "11:00" not in morning and "09:00" not in morning
     clock.set(datetime(2026, 10, 25, 13, 50, tzinfo=UTC))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert "Up next at 14:00" in text_of(posts_to(fake_slack, "#lgc-announce")[-1])
     assert "14:00" in text_of(posts_to(fake_slack, "UV")[0])
 
 
 def test_the_grid_goes_out_at_grid_time_once_even_if_publishing_posted_it(
-        jctx: AppContext, event: Event, fake_slack: FakeSlack, clock: Clock, sender: Sender) -> None:
+        jctx: AppContext, event: Event, fake_slack: FakeSlack, clock: Clock, sender: NotifierFactory) -> None:
     assert event.id is not None
     update_event(jctx, event.id, voting_status="closed")
     clock.set(local(DAY, "09:55"))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert posts(fake_slack) == []  # nothing published yet: nothing to post (publishing will)
     assert notifying.find_item(jctx, event.id, "grid") is not None
 
@@ -127,75 +128,75 @@ def test_the_grid_goes_out_at_grid_time_once_even_if_publishing_posted_it(
     update_event(jctx, other.id, voting_status="closed")
     publish_grid(jctx, other.id, [S("A <@U123>", "r1", "t3", hosts=["UA"]), S("B", "r2", "t3")])
     # publishing already posted part 1 of this version
-    notifying.claim(jctx, event_id=other.id, key=f"grid:{other.id}:1:part1", kind="grid", target="#lgc-announce")
-    notifying.finish(jctx, f"grid:{other.id}:1:part1", "sent", "C1 1.1")
-    run_due(jctx, sender=sender)
+    ledger.claim(jctx, event_id=other.id, key=f"grid:{other.id}:1:part1", kind="grid", target="#lgc-announce")
+    ledger.finish(jctx, f"grid:{other.id}:1:part1", "sent", "C1 1.1")
+    run_due(jctx, notifiers=sender)
     assert posts(fake_slack) == []
 
     publish_grid(jctx, other.id, [S("A <@U123>", "r1", "t4"), S("B", "r2", "t3")])  # version 2, not yet posted
     clock.advance(minutes=1)
-    run_due(jctx, sender=sender)  # the grid item ran already: a new version is publishing's to announce
+    run_due(jctx, notifiers=sender)  # the grid item ran already: a new version is publishing's to announce
     assert posts(fake_slack) == []
 
 
 def test_grid_time_posts_a_version_nobody_announced(
-        jctx: AppContext, event: Event, fake_slack: FakeSlack, clock: Clock, sender: Sender) -> None:
+        jctx: AppContext, event: Event, fake_slack: FakeSlack, clock: Clock, sender: NotifierFactory) -> None:
     assert event.id is not None
     update_event(jctx, event.id, voting_status="closed")
     publish_grid(jctx, event.id, [S("A <@U123>", "r1", "t3", hosts=["UA"]), S("B", "r2", "t3")])
     clock.set(local(DAY, "09:54"))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert posts(fake_slack) == []
     clock.set(local(DAY, "09:55"))
-    run_due(jctx, sender=sender)
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
+    run_due(jctx, notifiers=sender)
     [grid] = posts_to(fake_slack, "#lgc-announce")
     body = text_of(grid)
     assert "version 1" in body and "&lt;@U123&gt;" in body and "<@U123>" not in body
 
 
 def test_voting_closes_in_ten_minutes(jctx: AppContext, event: Event, fake_slack: FakeSlack, clock: Clock,
-                                      sender: Sender) -> None:
+                                      sender: NotifierFactory) -> None:
     assert event.id is not None
     # opened by an organiser, so the window's opening (long past) has nothing to announce
     update_event(jctx, event.id, grid_post_at=None, voting_status="open", voting_opens_at=None)
     clock.set(local(DAY, "09:34"))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert posts(fake_slack) == []
     clock.set(local(DAY, "09:35"))
-    run_due(jctx, sender=sender)
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
+    run_due(jctx, notifiers=sender)
     [nudge] = posts_to(fake_slack, "#lgc-pitches")
     assert "Voting closes in 10 minutes" in text_of(nudge) and "09:45" in text_of(nudge)
     # the organisers move the close to 10:15: a new nudge for the new time
     update_event(jctx, event.id, voting_closes_at=local(DAY, "10:15"))
     clock.set(local(DAY, "10:05"))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert len(posts_to(fake_slack, "#lgc-pitches")) == 2
     assert "10:15" in text_of(posts_to(fake_slack, "#lgc-pitches")[-1])
 
 
 def test_no_voting_nudge_when_voting_was_closed_early(jctx: AppContext, event: Event, fake_slack: FakeSlack,
-                                                      clock: Clock, sender: Sender) -> None:
+                                                      clock: Clock, sender: NotifierFactory) -> None:
     assert event.id is not None
     update_event(jctx, event.id, grid_post_at=None, voting_status="closed")
     clock.set(local(DAY, "09:36"))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert posts(fake_slack) == []
 
 
 def test_the_closing_post_asks_for_notes_with_each_sessions_link(
-        jctx: AppContext, camp: Event, fake_slack: FakeSlack, clock: Clock, sender: Sender) -> None:
+        jctx: AppContext, camp: Event, fake_slack: FakeSlack, clock: Clock, sender: NotifierFactory) -> None:
     assert camp.id is not None
     sessions = [S("Open data", "r1", "t4"), S("Last one", "r2", "t5")]
     publish_grid(jctx, camp.id, sessions)
     clock.set(local(DAY, "15:44"))
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     assert posts(fake_slack) == []  # the last session ends at 15:45
     before = 0
     clock.set(local(DAY, "15:45"))
-    run_due(jctx, sender=sender)
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
+    run_due(jctx, notifiers=sender)
     assert len(posts(fake_slack)) == before + 1
     body = text_of(posts(fake_slack)[-1])
     assert "share your notes" in body
@@ -204,7 +205,7 @@ def test_the_closing_post_asks_for_notes_with_each_sessions_link(
     assert "15:00–15:45" in body
     clock.set(local(DAY, "15:45") + timedelta(hours=13))
     assert notifying.find_item(jctx, camp.id, "closing") is not None
-    assert run_due(jctx, sender=sender) == []  # long after: nothing is due any more
+    assert run_due(jctx, notifiers=sender) == []  # long after: nothing is due any more
 
 
 def test_nothing_is_scheduled_before_a_grid_is_published(jctx: AppContext, camp: Event) -> None:
@@ -214,13 +215,13 @@ def test_nothing_is_scheduled_before_a_grid_is_published(jctx: AppContext, camp:
 
 
 def test_a_finished_item_is_not_scheduled_again(jctx: AppContext, camp: Event, fake_slack: FakeSlack,
-                                                clock: Clock, sender: Sender) -> None:
+                                                clock: Clock, sender: NotifierFactory) -> None:
     assert camp.id is not None
     publish_grid(jctx, camp.id, [S("A", "r1", "t3", hosts=["UA"]), S("B", "r2", "t4", hosts=["UB"])])
     clock.set(local(DAY, "12:52"))
     jobs.reschedule_event_jobs(jctx, camp.id)
     assert f"remind:{camp.id}:t3" in _job_table(jctx)  # due, not yet done: it runs as soon as a leader sees it
-    run_due(jctx, sender=sender)
+    run_due(jctx, notifiers=sender)
     jobs.reschedule_event_jobs(jctx, camp.id)
     assert sorted(_job_table(jctx)) == [f"closing:{camp.id}", f"remind:{camp.id}:t4"]
 

@@ -17,7 +17,8 @@ from campbot.config.context import AppContext
 from campbot.config.settings import Settings
 from campbot.jobs import scheduling as jobs
 from campbot.services import leases
-from campbot.services.notifying import Sender
+from campbot.services.notifier import NotifierFactory
+from campbot.slack.notifier import slack_notifiers
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, SentNotification
 from campbot.store.types import utcnow
@@ -34,8 +35,8 @@ def lctx(settings: Settings, ctx: AppContext, fake_slack: FakeSlack) -> AppConte
 
 
 @pytest.fixture
-def live_sender(lctx: AppContext) -> Sender:
-    return Sender.for_settings(lctx)
+def live_sender(lctx: AppContext) -> NotifierFactory:
+    return slack_notifiers(lctx)
 
 
 @pytest.fixture
@@ -46,10 +47,10 @@ def handles() -> Iterator[list[jobs.SchedulerHandle]]:
         h.stop(wait=False)
 
 
-def _start(lctx: AppContext, sender: Sender, handles: list[jobs.SchedulerHandle], holder: str,
+def _start(lctx: AppContext, sender: NotifierFactory, handles: list[jobs.SchedulerHandle], holder: str,
            **kw: object) -> jobs.SchedulerHandle:
-    handle = jobs.start_scheduler(lctx, sender=sender, holder=holder, lease_ttl=TTL, tick_seconds=0.1,
-                                  sweep_seconds=3600, **kw)  # type: ignore[arg-type]
+    handle = jobs.start_scheduler(lctx,
+            notifiers=sender, holder=holder, lease_ttl=TTL, tick_seconds=0.1, sweep_seconds=3600, **kw)  # type: ignore[arg-type]
     handles.append(handle)
     return handle
 
@@ -74,7 +75,7 @@ def _targets(fake: FakeSlack) -> Counter[str]:
 
 
 def test_a_restart_across_the_due_time_sends_once_from_the_persisted_job(
-        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: Sender,
+        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: NotifierFactory,
         handles: list[jobs.SchedulerHandle]) -> None:
     now = datetime.now(UTC)
     eid = _camp(lctx, event, now + timedelta(minutes=1, seconds=4))  # t1's reminder due in ~4s
@@ -97,7 +98,7 @@ def test_a_restart_across_the_due_time_sends_once_from_the_persisted_job(
 
 
 def test_two_schedulers_on_one_database_send_once_and_the_standby_takes_over(
-        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: Sender,
+        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: NotifierFactory,
         handles: list[jobs.SchedulerHandle]) -> None:
     now = datetime.now(UTC)
     eid = _camp(lctx, event, now + timedelta(minutes=1, seconds=4))  # t1 due in ~4s, t2 in ~10s
@@ -117,7 +118,7 @@ def test_two_schedulers_on_one_database_send_once_and_the_standby_takes_over(
 
 
 def test_two_schedulers_both_firing_still_send_once(
-        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: Sender,
+        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: NotifierFactory,
         handles: list[jobs.SchedulerHandle]) -> None:
     """No lease at all (as if it had failed): both run the same jobs; the keys stop doubles."""
     now = datetime.now(UTC)
@@ -131,14 +132,14 @@ def test_two_schedulers_both_firing_still_send_once(
 
 
 def test_the_leaders_sweep_retries_failed_sends_until_delivered(
-        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: Sender,
+        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: NotifierFactory,
         handles: list[jobs.SchedulerHandle]) -> None:
     now = datetime.now(UTC)
     eid = _camp(lctx, event, now + timedelta(minutes=1, seconds=2))
     fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=12)  # two messages: client retries run out
     fake_slack.fail("chat.postMessage", error="fatal_error", times=2)  # ok=false: no client retry at all
-    handle = jobs.start_scheduler(lctx, sender=live_sender, holder="A", lease_ttl=TTL, tick_seconds=0.1,
-                                  sweep_seconds=0.5)
+    handle = jobs.start_scheduler(lctx,
+            notifiers=live_sender, holder="A", lease_ttl=TTL, tick_seconds=0.1, sweep_seconds=0.5)
     handles.append(handle)
     jobs.reschedule_event_jobs(lctx, eid)
     wait_until(lambda: _item_sent(lctx, f"job:{eid}:remind:t1"), timeout=20, what="t1's reminders, eventually")

@@ -25,6 +25,7 @@ from campbot.config.settings import Settings, load_settings
 from campbot.jobs import scheduling as jobs
 from campbot.services.event_file import read_event_file
 from campbot.services.events import load_event
+from campbot.slack.notifier import slack_notifiers
 from campbot.slack.oauth import installation_store
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Pitch, Vote
@@ -289,17 +290,19 @@ def test_publishing_and_reminders_use_the_camps_own_workspace_token(
     pid = add_pitch(ctx, camp_b, "Bravo session", "U0HOSTB")
     draft = make_draft(ctx, camp_b, {pid: ("r1", "t1")})
     fake_slack.reset()
-    publishing.publish(ctx, camp_b.id, draft, actor=ORGANISER)  # from the CLI or a sweep: no request token
+    publishing.publish(ctx, camp_b.id, draft, actor=ORGANISER,
+            notifier=slack_notifiers(ctx)(camp_b.id))  # from the CLI or a sweep: no request token
     assert fake_slack.calls_to("chat.postMessage")
     assert _tokens_used(fake_slack, "chat.postMessage") == {f"Bearer {TOKEN_B}"}
 
     with session_scope(ctx.engine) as db:
         first = db.exec(select(Slot).where(Slot.event_id == camp_b.id, Slot.key == "t1")).one()
     clock.set(first.start - timedelta(minutes=11))
-    run_due(ctx)  # what was due before the reminders (each camp's "voting is open", with its own token)
+    # what was due before the reminders (each camp's "voting is open", with its own token)
+    run_due(ctx, notifiers=slack_notifiers(ctx))
     clock.set(first.start - timedelta(minutes=9))
     fake_slack.reset()
-    reports = run_due(ctx)
+    reports = run_due(ctx, notifiers=slack_notifiers(ctx))
     assert any(r.item.what == "remind" and r.item.event_id == camp_b.id for r in reports)
     assert fake_slack.calls_to("chat.postMessage")
     assert _tokens_used(fake_slack, "chat.postMessage") == {f"Bearer {TOKEN_B}"}
@@ -320,8 +323,8 @@ def test_a_revoked_team_schedules_nothing_until_it_installs_again(
     store = installation_store(bot.ctx)
     assert _poll(lambda: store.find_bot(enterprise_id=None, team_id=TEAM_A) is None)
     bot.settle()
-    for camp in (camp_a, camp_b):  # what the scheduler's minute-by-minute re-sync does
-        jobs.reschedule_event_jobs(bot.ctx, camp.id)
+    for camp in (camp_a, camp_b):  # what the scheduler's minute-by-minute re-sync does, with its notifiers
+        jobs.reschedule_event_jobs(bot.ctx, camp.id, slack_notifiers(bot.ctx))
     assert jobs.scheduled_jobs(bot.ctx, camp_a.id) == {}
     assert jobs.scheduled_jobs(bot.ctx, camp_b.id)  # team B is untouched
     problem = token_problem(bot.ctx, camp_a)

@@ -10,6 +10,7 @@ import requests
 from icalendar import Calendar
 
 from campbot.services import publishing
+from campbot.slack.notifier import slack_notifiers
 from campbot.store.tables import Event
 from tests.bot.test_grid_helpers import make_draft
 from tests.e2e.conftest import BotServer
@@ -32,7 +33,8 @@ def test_hostile_title_is_inert_in_slack_html_ical_and_data(
     assert ESCAPED_FOR_SLACK in json.dumps(card_posts(fake_slack)[-1].params)
     assert voting_open.id is not None
     draft = make_draft(bot.ctx, voting_open, {pid: ("r1", "t1")})
-    publishing.publish_with_report(bot.ctx, voting_open.id, draft, actor="U0ORGANISE1")
+    publishing.publish_with_report(bot.ctx, voting_open.id, draft, actor="U0ORGANISE1",
+            notifier=slack_notifiers(bot.ctx)(voting_open.id))
     bot.settle()
 
     sent = _slack_texts(fake_slack)

@@ -15,23 +15,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from campbot.services.notices import SessionLine
 from campbot.slack.escape import escape, truncate
 
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
 MAX_BLOCKS = 50  # Slack's limit on blocks in one message
 TITLE_LIMIT = 150
-
-
-@dataclass(frozen=True)
-class SessionLine:
-    """One placed session as a reminder shows it; every string is raw user text."""
-
-    title: str
-    room: str
-    start: datetime
-    end: datetime
-    hosts: tuple[str, ...] = ()
-    notes_url: str = ""
 
 
 @dataclass(frozen=True)

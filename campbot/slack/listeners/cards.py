@@ -18,8 +18,9 @@ per process sends the updates, at the CARDS priority of the shared budget (campb
 * **never given up on a passing failure**: a 429, a 5xx or a dropped connection re-marks the card
   with a back-off; only Slack's permanent errors (message gone) drop it.
 
-`set_placement_provider(fn)` lets the grid code make every refreshed card show its room and
-time once a grid is published: fn(ctx, pitch_id) -> "Main hall, 11:00–11:45" or None.
+Once a grid is published every card shows its room and time (campbot.services.grid_queries.
+placement_text); publishing marks the cards it changed through the notifier
+(campbot.slack.notifier), so this is the one path every card update takes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from campbot.config.context import AppContext
+from campbot.services.grid_queries import placement_text
 from campbot.services.pitching import PitchCard, get_pitch_card, set_card_message
 from campbot.services.voting import voting_is_open
 from campbot.slack.blocks.pitch_card import pitch_card_blocks, pitch_card_text
@@ -53,8 +55,6 @@ from campbot.store.tables import CardState, Event, Pitch
 
 log = logging.getLogger(__name__)
 
-PlacementProvider = Callable[[AppContext, int], "str | None"]
-_placement_provider: PlacementProvider | None = None
 CLAIM_SECONDS = 30.0  # a refresh (one paced call) takes far less; a dead process's claim expires
 BUSY_RETRY = 0.3  # another process is refreshing the card: look again this soon
 MAX_BACKOFF = 30.0
@@ -62,18 +62,11 @@ PERMANENT = frozenset({"message_not_found", "channel_not_found", "cant_update_me
                        "edit_window_closed", "not_in_channel", "invalid_auth", "account_inactive"})
 
 
-def set_placement_provider(fn: PlacementProvider | None) -> None:
-    global _placement_provider
-    _placement_provider = fn
-
-
 def _placement(ctx: AppContext, pitch_id: int) -> str | None:
-    if _placement_provider is None:
-        return None
     try:
-        return _placement_provider(ctx, pitch_id)
-    except Exception:
-        log.exception("placement provider failed for pitch %s", pitch_id)
+        return placement_text(ctx, pitch_id)
+    except SQLAlchemyError:
+        log.exception("could not read where pitch %s runs; its card shows no placement this time", pitch_id)
         return None
 
 

@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError
 from campbot.config.context import AppContext
 from campbot.services import publishing, replanning, solving
 from campbot.services.errors import NotAllowed, ServiceError
-from campbot.services.grid_queries import latest_draft, load_grid, placement_text
+from campbot.services.grid_queries import latest_draft, load_grid
 from campbot.services.organising import REFUSAL, is_organiser
 from campbot.services.solving import PITCH_ID_MAX
 from campbot.services.text_checks import small_number
@@ -41,6 +41,7 @@ from campbot.slack.blocks.camp import room_change_text
 from campbot.slack.escape import escape
 from campbot.slack.listeners.camp_router import CampRequest, CampSubcommand, register_subcommand
 from campbot.slack.listeners.common import after_ack, app_context, event_for, tell, user_id_of
+from campbot.slack.notifier import SlackNotifier
 from campbot.store.tables import Event
 
 log = logging.getLogger(__name__)
@@ -226,7 +227,8 @@ def _publish(ctx: AppContext, req: CampRequest) -> str:
                                "everyone grid) or `coverage` (the default); for example `/camp publish seats`.")
     draft = latest_draft(ctx, req.event.id, run_id=run_id, objective=objective)
     assert draft.id is not None
-    _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id, client=req.client,
+    _, report = publishing.publish_with_report(ctx, req.event.id, draft.id, actor=req.user_id,
+                                               notifier=SlackNotifier.for_client(ctx, req.client),
                                                on_plan=lambda plan: tell(req.client, req.body, plan_text(plan)))
     return publish_text(report)
 
@@ -334,7 +336,8 @@ def publish_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
         event = _require_organiser(ctx, context, client, user)
         assert event.id is not None
         version_id = int(body["actions"][0]["value"])
-        _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user, client=client,
+        _, report = publishing.publish_with_report(ctx, event.id, version_id, actor=user,
+                                                   notifier=SlackNotifier.for_client(ctx, client),
                                                    on_plan=lambda plan: tell(client, body, plan_text(plan)))
         tell(client, body, publish_text(report))
 
@@ -413,8 +416,3 @@ def register(app: App, ctx: AppContext) -> None:
     app.action(preview_blocks.RESOLVE_ACTION)(resolve_callback)
     app.action(preview_blocks.PIN_ACTION)(pin_select_callback)
     app.action(preview_blocks.EXCLUDE_ACTION)(exclude_select_callback)
-    try:
-        from campbot.slack.listeners.cards import set_placement_provider
-    except ModuleNotFoundError:  # pitch cards not installed: nothing to keep in step
-        return
-    set_placement_provider(placement_text)

@@ -14,11 +14,12 @@ its notes link") once, so the HTML, iCal, CSV and frab outputs can never disagre
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from campbot.services.slugs import slugify
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,6 @@ def placements(view: GridView) -> list[Placement]:
         result.append(Placement(session=session, room=rooms[session.room_id], slots=its_slots))
     result.sort(key=lambda p: (p.start, room_order[p.room.id], p.session.id))
     return result
-
-
-def slugify(text: str, *, max_length: int = 60) -> str:
-    """A lowercase ASCII slug ("Café & culture!" -> "cafe-culture") for URLs and ids."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-")
 
 
 def notes_url(view: GridView, placement: Placement) -> str:
