@@ -7,7 +7,8 @@ marks it "sent" after; the unique constraint is the arbiter. A claim left "claim
 that died is taken over after `CLAIM_TIMEOUT`; a "failed" one is retried (up to `MAX_ATTEMPTS`,
 then logged as given up, and left "failed" where an organiser can see it). A row's `sent_at`
 holds the moment of the latest claim while it is "claimed"/"failed", and the moment of sending
-once "sent". Publishing (campbot.services.publishing) keeps its own claim rules on the same table.
+once "sent". Publishing (campbot.services.publishing.send_once) claims with no attempt limit:
+an organiser's Publish (or the sweep) retries its failed sends however often they failed.
 """
 
 from __future__ import annotations

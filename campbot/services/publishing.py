@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from campbot.config.context import AppContext
 from campbot.services import notices
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.grid_queries import ResolvedGrid, resolve_grid
+from campbot.services.ledger import ALREADY, CLAIMED, FAILED, SENT, claim_attempt, finish
 from campbot.services.notifier import Notifier, NotifierFactory, SendFailed
 from campbot.services.notifying import notes_url
 from campbot.services.problem_builder import latest_published
@@ -142,60 +142,31 @@ def _number_it(ctx: AppContext, event_id: int, grid_version_id: int, actor: str)
 
 def send_once(ctx: AppContext, event_id: int, key: str, kind: str, target: str,
               send: Callable[[], str]) -> tuple[str, str]:
-    """Do `send` unless `key` was already sent (or is being sent right now by someone else).
+    """Do `send` unless `key` was already sent (or is being sent right now by someone else), on
+    the send ledger (campbot.services.ledger) with publishing's rule: a failed send is retried by
+    the next publish or sweep however often it failed, a claim is abandoned after CLAIM_LEASE.
 
     Returns (outcome, detail): outcome "sent" (now), "done" (earlier; detail is what send
     returned then), "busy" (another worker holds a fresh claim) or "failed" (detail: the error).
     """
-    claimed = _claim(ctx, event_id, key, kind, target)
-    if claimed[0] != "claimed":
-        return claimed
+    outcome, attempt = claim_attempt(ctx, event_id=event_id, key=key, kind=kind, target=target,
+                                     timeout=CLAIM_LEASE, max_attempts=None)
+    if outcome == ALREADY:
+        return "done", _sent_detail(ctx, key)
+    if outcome != CLAIMED:
+        return "busy", ""
     try:
         detail = send()
     except SendFailed as exc:
-        error = exc.reason
-        _finish(ctx, key, "failed", error)
-        log.warning("send %s failed: %s", key, error)
-        return "failed", error
+        finish(ctx, key, FAILED, exc.reason, attempt=attempt)
+        log.warning("send %s failed: %s", key, exc.reason)
+        return "failed", exc.reason
     except Exception as exc:  # noqa: BLE001 - recorded; the next publish retries it
-        _finish(ctx, key, "failed", type(exc).__name__)
+        finish(ctx, key, FAILED, type(exc).__name__, attempt=attempt)
         log.exception("send %s failed", key)
         return "failed", type(exc).__name__
-    _finish(ctx, key, "sent", detail)
+    finish(ctx, key, SENT, detail, attempt=attempt)
     return "sent", detail
-
-
-def _claim(ctx: AppContext, event_id: int, key: str, kind: str, target: str) -> tuple[str, str]:
-    now = ctx.now()  # the same clock the reminders' sends use, so claims compare across both
-    with session_scope(ctx.engine) as db:
-        row = db.exec(select(SentNotification).where(SentNotification.key == key)).first()
-        if row is None:
-            try:
-                with db.begin_nested():
-                    db.add(SentNotification(event_id=event_id, key=key, kind=kind, target=target[:64],
-                                            status="claimed", attempts=1, sent_at=now))
-                    db.flush()
-                return "claimed", ""
-            except IntegrityError:
-                return "busy", ""
-        if row.status == "sent":
-            return "done", row.detail
-        stale = now - CLAIM_LEASE
-        taken = db.execute(
-            update(SentNotification)
-            .where(col(SentNotification.key) == key)
-            .where(or_(col(SentNotification.status) == "failed",
-                       (col(SentNotification.status) == "claimed") & (col(SentNotification.sent_at) < stale)))
-            .values(status="claimed", attempts=SentNotification.attempts + 1, sent_at=now)
-        )
-        return ("claimed", "") if taken.rowcount == 1 else ("busy", "")  # type: ignore[attr-defined]
-
-
-def _finish(ctx: AppContext, key: str, status: str, detail: str) -> None:
-    with session_scope(ctx.engine) as db:
-        row = db.exec(select(SentNotification).where(SentNotification.key == key)).one()
-        row.status, row.detail, row.sent_at = status, detail[:500], ctx.now()
-        db.add(row)
 
 
 # --------------------------------------------------------------------------- phase 2
