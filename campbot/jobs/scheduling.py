@@ -288,9 +288,22 @@ class SchedulerHandle:
             except Exception:  # noqa: BLE001 - one broken event must not stop the others' reminders
                 log.exception("could not schedule event %s", event_id)
 
+    def _recheck_cards(self) -> None:
+        """Card updates wait in the memory of the process that marked them: one that died (or the
+        previous run of this one) may have left a card showing an old count or placement. Taking
+        the lead, mark every card once; a card already right costs no Slack call (its face
+        compares what it would show with what it showed)."""
+        if self.notifiers is None:
+            return
+        for event_id in notifying.event_ids(self.ctx):
+            notifier = self.notifiers(event_id)
+            if notifier is not None:
+                notifier.refresh_cards(event_id)
+
     def _take_over(self) -> None:
         log.info("scheduler %s took the lease; scheduling and running jobs", self.holder)
         self._resync()
+        self._recheck_cards()
         self.leader = True
         self.scheduler.resume()
         self.became_leader.set()

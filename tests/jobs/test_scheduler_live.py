@@ -49,8 +49,8 @@ def handles() -> Iterator[list[jobs.SchedulerHandle]]:
 
 def _start(lctx: AppContext, sender: NotifierFactory, handles: list[jobs.SchedulerHandle], holder: str,
            **kw: object) -> jobs.SchedulerHandle:
-    handle = jobs.start_scheduler(lctx,
-            notifiers=sender, holder=holder, lease_ttl=TTL, tick_seconds=0.1, sweep_seconds=3600, **kw)  # type: ignore[arg-type]
+    handle = jobs.start_scheduler(lctx, notifiers=sender, holder=holder, lease_ttl=TTL, tick_seconds=0.1,  # type: ignore[arg-type]
+                                  sweep_seconds=3600, **kw)
     handles.append(handle)
     return handle
 
@@ -147,3 +147,31 @@ def test_the_leaders_sweep_retries_failed_sends_until_delivered(
     with session_scope(lctx.engine) as db:
         retried = db.exec(select(SentNotification).where(SentNotification.attempts > 1)).all()
     assert retried  # some sends took more than one attempt, and none was lost
+
+
+def test_taking_the_lead_redraws_a_card_a_dead_process_left_stale(
+        lctx: AppContext, event: Event, fake_slack: FakeSlack, live_sender: NotifierFactory,
+        handles: list[jobs.SchedulerHandle]) -> None:
+    """A vote whose card update was only marked in a process that then died: the next leader
+    redraws that card, and only that one (the other shows the truth already)."""
+    from campbot.services import organising, voting
+    from campbot.slack.listeners.cards import refresh_card, wait_idle
+    from campbot.slack.notifier import SlackNotifier
+    from tests.bot.test_grid_helpers import add_pitch
+
+    assert event.id is not None
+    organising.set_voting(lctx, event.id, open_=True, actor="test")
+    stale, right = add_pitch(lctx, event, "Stale card", "UH1"), add_pitch(lctx, event, "Right card", "UH2")
+    client = SlackNotifier.for_token(lctx, None).client
+    for pid in (stale, right):
+        refresh_card(lctx, client, event.id, pid)
+    assert wait_idle(lctx, 30)
+    voting.toggle_vote(lctx, event.id, "UVOTER", stale)  # its mark died with the process
+    fake_slack.reset()
+
+    handle = _start(lctx, live_sender, handles, "A")
+    assert handle.wait_until_leader(5)
+    assert wait_idle(lctx, 30)
+    updates = fake_slack.calls_to("chat.update")
+    assert [c.params["ts"] for c in updates] == [f"1600000000.{stale:06d}"]
+    assert "*1* interested" in str(updates[0].params["blocks"])
