@@ -34,7 +34,9 @@ class _Strict(BaseModel):
 class VotingSpec(_Strict):
     opens: datetime | time | None = None
     closes: datetime | time | None = None
-    hide_counts: bool = False  # blind voting: cards show no count until voting closes
+    # blind voting: cards show no count until voting closes; left out, a load keeps what the
+    # organiser set in Slack (/camp voting hide-counts), as it keeps their room closures
+    hide_counts: bool | None = None
 
 
 class ChannelsSpec(_Strict):

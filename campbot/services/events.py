@@ -31,7 +31,8 @@ def load_event(ctx: AppContext, spec: EventFile, *, actor: str = "cli") -> Event
         event.name, event.timezone, event.vote_quota = e.name, e.timezone, e.vote_quota
         event.voting_opens_at = resolve_instant(e.voting.opens, day, zone)
         event.voting_closes_at = resolve_instant(e.voting.closes, day, zone)
-        event.hide_counts = e.voting.hide_counts
+        if e.voting.hide_counts is not None:
+            event.hide_counts = e.voting.hide_counts
         event.pitches_channel = e.channels.pitches
         event.announce_channel = e.channels.announce
         event.organisers_channel = e.channels.organisers

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from campbot.config.context import AppContext
 from campbot.services.event_file import EventFileError, parse_event_file, read_event_file
+from campbot.services import organising
 from campbot.services.events import get_event, load_event
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Room, Slot
@@ -37,6 +38,15 @@ def test_reloading_updates_in_place(ctx: AppContext) -> None:
     with session_scope(ctx.engine) as db:
         assert db.exec(select(Room).where(Room.key == "r1")).one().capacity == 90
         assert len(db.exec(select(Room)).all()) == 7
+
+
+def test_reloading_keeps_blind_voting_set_in_slack_unless_the_file_says(ctx: AppContext) -> None:
+    event = load_event(ctx, read_event_file(EXAMPLE_EVENT))
+    assert event.id is not None and not event.hide_counts
+    organising.set_hide_counts(ctx, event.id, hide=True, actor="U0ORGANISE1")  # /camp voting hide-counts
+    assert load_event(ctx, parse_event_file(GOOD)).hide_counts  # the file says nothing: kept
+    said = GOOD.replace("    opens:", "    hide_counts: false\n    opens:", 1)
+    assert not load_event(ctx, parse_event_file(said)).hide_counts  # the file says: the file wins
 
 
 @pytest.mark.parametrize(
