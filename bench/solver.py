@@ -51,7 +51,8 @@ ORDER = ["localgovcamp", "ukgovcamp", "minnebar", "mega", "ukgovcamp-replan"]
 
 def _campbot(objective: str) -> Any:
     def run(path: Path, limit: float, workers: int, seed: int, bound_seconds: float = 0.0) -> dict[str, Any]:
-        from scheduler.problem import load_problem, solution_to_dict
+        from scheduler.problem_file import load_problem
+        from scheduler.solution_file import solution_to_dict
         from scheduler.solve import SolveConfig, solve
 
         config = SolveConfig(time_limit=limit, seed=seed, workers=workers, objective=objective,
@@ -62,7 +63,8 @@ def _campbot(objective: str) -> Any:
 
 def _run_baseline(path: Path, limit: float, workers: int, seed: int, bound_seconds: float = 0.0) -> dict[str, Any]:
     from scheduler.baseline import baseline
-    from scheduler.problem import load_problem, solution_to_dict
+    from scheduler.problem_file import load_problem
+    from scheduler.solution_file import solution_to_dict
 
     return solution_to_dict(baseline(load_problem(path)))
 
@@ -180,7 +182,8 @@ class Referee:
 
     def __call__(self, problem: dict[str, Any], solution: dict[str, Any]) -> dict[str, Any]:
         sys.path.insert(0, str(REPO))
-        from scheduler.problem import parse_problem, parse_solution
+        from scheduler.problem_file import parse_problem
+        from scheduler.solution_file import parse_solution
         from scheduler.validate import report
 
         sol = parse_solution(solution)

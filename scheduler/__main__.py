@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from scheduler.baseline import baseline
-from scheduler.problem import ProblemError, dump_solution, load_problem
+from scheduler.problem import ProblemError
+from scheduler.problem_file import load_problem
+from scheduler.solution_file import dump_solution
 from scheduler.solve import OBJECTIVES, SolveConfig, solve
 
 MAX_WORKERS = 64

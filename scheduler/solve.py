@@ -17,28 +17,23 @@ keeps a reserve for steps 4-6.
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
+from scheduler.anneal import anneal, anneal_moves, anneal_room_for_everyone, anneal_runs, move_cost
 from scheduler.baseline import baseline_grid, popularity
 from scheduler.bound import coverage_bound
 from scheduler.cells import Geometry, geometry, voter_sets
+from scheduler.cpsat import Progress, Reporter, SafeProgress, add_hints, extract, set_params
 from scheduler.explain import core_sentence, left_out_reasons, static_conflicts
 from scheduler.fill import fill
 from scheduler.metrics import demand, measure
-from scheduler.model import Built, build, coverage
+from scheduler.model import build
 from scheduler.model.seats import match_rooms
-from scheduler.model.variables import Variables
 from scheduler.problem import Metrics, Placement, Problem, Solution, Unscheduled
-from scheduler.search import anneal, anneal_moves, anneal_room_for_everyone, anneal_runs, move_cost
 from scheduler.validate import violations
-
-Progress = Callable[[str, float], None]
-
 
 OBJECTIVES = ("coverage", "seats")
 
@@ -67,77 +62,6 @@ class SolveConfig:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
 
 
-class _SafeProgress:
-    """Forwards progress to the caller, never backwards, and never lets a broken callback (a
-    closed Slack message, say) stop the solve: after one failure it goes quiet."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self._progress = progress
-        self._last = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, message: str, fraction: float) -> None:
-        with self._lock:
-            if self._progress is None:
-                return
-            self._last = max(self._last, min(1.0, max(0.0, fraction)))
-            try:
-                self._progress(message, self._last)
-            except Exception:
-                self._progress = None
-
-
-class _Reporter(cp_model.CpSolverSolutionCallback):
-    """Calls progress() on each improving grid, with the share of the time limit used."""
-
-    def __init__(self, built: Built, began: float, limit: float, progress: _SafeProgress) -> None:
-        super().__init__()
-        self._built, self._began, self._limit, self._progress = built, began, limit, progress
-
-    def on_solution_callback(self) -> None:
-        served = sum(self.value(t.expr) for t in self._built.terms if t.name == "coverage")
-        pct = 100 * served / max(1, self._built.perfect)
-        frac = min(0.95, (time.perf_counter() - self._began) / max(1e-9, self._limit))
-        self._progress(f"found a grid: coverage {pct:.1f}%", frac)
-
-
-def _grid_to_hint(built: Built, grid: dict[int, tuple[int, int]]) -> None:
-    """Hint every decision literal from a full, valid grid, so CP-SAT starts from it at once."""
-    v = built.vars
-    chosen: dict[tuple[int, int, int], int] = {}
-    chosen_y: dict[tuple[int, int], int] = {}
-    for s, (r, t) in grid.items():
-        if (s, r, t) in v.x:
-            chosen[s, r, t] = 1
-        elif (s, t) in v.y:
-            chosen_y[s, t] = 1
-    for key, lit in v.x.items():
-        v.model.add_hint(lit, chosen.get(key, 0))
-    for key_y, lit in v.y.items():
-        v.model.add_hint(lit, chosen_y.get(key_y, 0))
-    for s, lit in v.placed.items():
-        v.model.add_hint(lit, 1 if s in grid else 0)
-    for (s, t), lit in v.at.items():
-        if lit.name.startswith("at_"):
-            v.model.add_hint(lit, s in grid and t in v.geo.span(s, grid[s][1]))
-    for (s, t), lit in v.start.items():
-        if lit.name.startswith("start_"):
-            v.model.add_hint(lit, s in grid and grid[s][1] == t)
-    coverage.hint(v, built.attends, grid)
-
-
-def _params(solver: cp_model.CpSolver, config: SolveConfig, wall: float, planned: float) -> None:
-    p = solver.parameters
-    p.max_time_in_seconds = max(0.05, wall)
-    p.num_workers = max(1, config.workers)
-    p.random_seed = config.seed
-    # Interleaved search runs the workers' steps in a fixed order, which (with a deterministic
-    # budget) makes the same seed and worker count give the same grid.
-    p.interleave_search = True
-    p.max_deterministic_time = planned * DTIME_PER_SECOND
-    p.log_search_progress = False
-
-
 # The annealing is sized in moves (so that a seed gives one grid) for a share of the time limit:
 # small grids gain most from CP-SAT, large ones from annealing (measured with bench/solver.py).
 # SA_GUARD is the share after which it stops anyway, on a slower machine.
@@ -149,28 +73,8 @@ SEATS_SLACK = 1.45
 def _anneal_share(geo: Geometry) -> float:
     return 0.8 + 0.1 * min(1.0, len(geo.sessions) / 500)
 
-# CP-SAT stops on deterministic time (work done, not seconds), so a seed gives one grid. It spends
-# between 0.25 (tiny and huge models) and 1.3 (mid-sized) units per second with 2 workers on the
-# bench machine; budgeting well under the lowest rate means the clock almost never decides where it
-# stops. (The annealing before it does most of the work, so little is lost.)
-# The wall-clock limit stays as the guard for a slow or busy machine.
-DTIME_PER_SECOND = 0.15
 # seconds kept free at the end of the limit after proving the bound (returning, writing the file)
 BOUND_MARGIN = 0.1
-
-
-def _extract(v: Variables, solver: cp_model.CpSolver) -> tuple[dict[int, int], dict[int, int]]:
-    """(start slot per placed session, room where the model fixed one)."""
-    starts: dict[int, int] = {}
-    rooms: dict[int, int] = {}
-    for (s, r, t), lit in v.x.items():
-        if solver.boolean_value(lit):
-            starts[s] = t
-            rooms[s] = r
-    for (s, t), lit in v.y.items():
-        if solver.boolean_value(lit):
-            starts[s] = t
-    return starts, rooms
 
 
 def _allowed_rooms(geo: Geometry, starts: dict[int, int], model_rooms: dict[int, int],
@@ -270,7 +174,7 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
     """The best grid found within config.time_limit seconds (the whole call), with its figures."""
     began = time.perf_counter()
     deadline = began + config.time_limit
-    report = _SafeProgress(progress)
+    report = SafeProgress(progress)
     geo = geometry(problem)
     report("checking the set-up", 0.0)
     conflicts = static_conflicts(geo, [s for s, sess in enumerate(geo.sessions)
@@ -322,18 +226,19 @@ def solve(problem: Problem, config: SolveConfig = SolveConfig(), progress: Progr
     built = build(geo)
     v = built.vars
     if hint_ok:
-        _grid_to_hint(built, hint_grid)
+        add_hints(built, hint_grid)
     report("improving the grid", (time.perf_counter() - began) / limit)
 
     solver = cp_model.CpSolver()
-    _params(solver, config, wall=deadline - time.perf_counter() - reserve, planned=max(0.05, cp_seconds))
-    status = solver.solve(built.model, _Reporter(built, began, limit, report))
+    set_params(solver, workers=config.workers, seed=config.seed, wall=deadline - time.perf_counter() - reserve,
+               planned=max(0.05, cp_seconds))
+    status = solver.solve(built.model, Reporter(built, began, limit, report))
 
     if status == cp_model.INFEASIBLE:
         left = max(0.2, deadline - time.perf_counter() - 0.1)
         return _infeasible(geo, began, _explain_core(geo, config, left))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        starts, model_rooms = _extract(v, solver)
+        starts, model_rooms = extract(v, solver)
         kept = {s for s, lit in v.keep.items() if solver.boolean_value(lit)}
         bound = None
         if not problem.previous:

@@ -23,7 +23,7 @@ from campbot.store.db import read_scope
 from campbot.store.tables import Room
 from scheduler.cells import geometry
 from scheduler.explain import cannot_run
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 
 _WHY_END = ". To fix:"  # where the solver's reason turns to the organisers' fix
 

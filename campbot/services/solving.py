@@ -37,7 +37,7 @@ from campbot.services.times import slot_time
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, GridVersion, Pitch, Placement, Room, Slot, SolveRun
 from scheduler.baseline import baseline
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 
 log = logging.getLogger(__name__)
 

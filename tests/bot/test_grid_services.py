@@ -23,7 +23,7 @@ from campbot.slack.notifier import slack_notifiers
 from campbot.slack.slack_text import PersonRef
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 from tests.bot.test_grid_helpers import add_pitch, at, make_draft, vote
 from tests.support.fake_slack import FakeSlack
 
@@ -146,7 +146,7 @@ def test_solve_leaves_a_draft_with_figures_baseline_and_reasons(sctx: AppContext
     assert 0 < f["coverage"] <= 100
     assert f["baseline"] is not None and 0 < f["baseline"]["coverage"] <= f["coverage"] + 1e-6
     from scheduler.baseline import baseline
-    from scheduler.problem import parse_problem
+    from scheduler.problem_file import parse_problem
 
     with session_scope(sctx.engine) as db:
         run = db.get(SolveRun, run_id)

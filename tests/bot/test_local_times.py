@@ -22,7 +22,7 @@ from campbot.services.problem_builder import build_problem
 from campbot.services.times import slot_label, slot_time, slot_times
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Slot
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 from tests.bot.test_grid_helpers import LONDON, add_pitch
 from tests.conftest import EXAMPLE_EVENT
 

@@ -7,7 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from scheduler.problem import load_problem, parse_problem, parse_solution
+from scheduler.problem_file import load_problem, parse_problem
+from scheduler.solution_file import parse_solution
 from scheduler.solve import SolveConfig, solve
 from scheduler.validate import violations
 

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from campbot.config.context import AppContext
-from campbot.services.event_file import EventFileError, parse_event_file, read_event_file
 from campbot.services import organising
+from campbot.services.event_file import EventFileError, parse_event_file, read_event_file
 from campbot.services.events import get_event, load_event
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Room, Slot

@@ -18,7 +18,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from scheduler.problem import Problem, Solution, load_problem, parse_problem, solution_to_dict
+from scheduler.problem import Problem, Solution
+from scheduler.problem_file import load_problem, parse_problem
+from scheduler.solution_file import solution_to_dict
 from scheduler.validate import report
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.__main__ import main
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 from scheduler.validate import violations
 from tests.scheduler.helpers import raw, session
 
@@ -138,7 +138,7 @@ def test_fuzzed_files_load_and_solve_or_are_refused(tmp_path_factory: pytest.Tem
     if code == 0:
         loaded = parse_problem(problem)
         solution = json.loads(out.read_text())
-        from scheduler.problem import parse_solution
+        from scheduler.solution_file import parse_solution
 
         sol = parse_solution(solution)
         if sol.status in ("OPTIMAL", "FEASIBLE"):

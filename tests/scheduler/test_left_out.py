@@ -10,7 +10,7 @@ import pytest
 
 from scheduler.__main__ import main
 from scheduler.baseline import baseline
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 from scheduler.solve import SolveConfig, solve
 from tests.scheduler.helpers import check, instance, raw, session
 

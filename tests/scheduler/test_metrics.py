@@ -12,7 +12,8 @@ import pytest
 
 from scheduler.baseline import baseline
 from scheduler.metrics import measure
-from scheduler.problem import Placement, solution_to_dict
+from scheduler.problem import Placement
+from scheduler.solution_file import solution_to_dict
 from scheduler.validate import violations
 from tests.scheduler.helpers import INSTANCES, check, instance, judge
 

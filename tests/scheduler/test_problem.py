@@ -6,18 +6,9 @@ import json
 
 import pytest
 
-from scheduler.problem import (
-    Metrics,
-    Placement,
-    ProblemError,
-    Solution,
-    Unscheduled,
-    load_problem,
-    parse_problem,
-    parse_solution,
-    problem_to_dict,
-    solution_to_dict,
-)
+from scheduler.problem import Metrics, Placement, ProblemError, Solution, Unscheduled
+from scheduler.problem_file import load_problem, parse_problem, problem_to_dict
+from scheduler.solution_file import parse_solution, solution_to_dict
 from tests.scheduler.helpers import BENCH, INSTANCES, raw, session
 
 

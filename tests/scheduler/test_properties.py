@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scheduler.baseline import baseline
 from scheduler.bound import coverage_bound
 from scheduler.cells import geometry
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 from scheduler.solve import SolveConfig, solve
 from scheduler.validate import violations
 from tests.scheduler.helpers import FEATURES, check, draw_session

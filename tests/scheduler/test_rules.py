@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.problem import Solution, parse_problem
+from scheduler.problem import Solution
+from scheduler.problem_file import parse_problem
 from scheduler.solve import SolveConfig, solve
 from scheduler.validate import violations
 from tests.scheduler.helpers import check, raw, session

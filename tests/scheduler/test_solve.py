@@ -11,7 +11,8 @@ import pytest
 
 from scheduler.__main__ import main
 from scheduler.baseline import baseline
-from scheduler.problem import Problem, load_problem, parse_problem
+from scheduler.problem import Problem
+from scheduler.problem_file import load_problem, parse_problem
 from scheduler.solve import SolveConfig, solve
 from scheduler.validate import violations
 from tests.scheduler.helpers import BENCH, check, instance, raw, session

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.problem import parse_problem
+from scheduler.problem_file import parse_problem
 from scheduler.solve import SolveConfig, solve
 from tests.scheduler.helpers import raw, session
 
