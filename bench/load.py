@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Load benchmark (not a test): the real HTTP app under a camp's morning rush, on loopback.
 
-    .venv/bin/python bench/load.py [--voters 300] [--seconds 60] [--toggles 4] [--pitches 50]
-                                   [--clients 4] [--threads 16] [--workers 1]
+    .venv/bin/python bench/load.py [--voters 300] [--web-voters 0] [--seconds 60] [--toggles 4]
+                                   [--pitches 50] [--clients 4] [--threads 16] [--workers 1]
                                    [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/campbot_load]
 
 What it does, all on 127.0.0.1:
@@ -17,6 +17,9 @@ What it does, all on 127.0.0.1:
    requests shaped like Slack's: `--voters` voters each click "I'm interested" `--toggles`
    times on up to 3 pitches at random moments within `--seconds`, `--pitches` people submit
    the pitch modal (view_submission), and an organiser runs `/camp solve` at the start;
+   `--web-voters` attendees (imported from a ticket list) do the same on the web face instead:
+   each opens their personal link (/me/<token>), reads the pitch list for its form token, then
+   presses "I'm interested" (POST /pitches/<id>/vote) at their moments;
 5. it prints the ack latency (time to the HTTP answer, which is what Slack's 3-second deadline
    measures) p50/p95/p99/max, throughput, non-2xx answers, and checks the database: the final
    vote of every (voter, pitch) must be what that voter's own click sequence implies (an odd
@@ -33,6 +36,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -57,6 +61,7 @@ from tests.support.slack_requests import FORM, SlackSender, sign, view_state  # 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
 BOT_TOKEN = "-".join(["xoxb", "1000000001", "2000000000002", "benchbenchbenchbenchbench"])  # fake, token-shaped
 ORGANISER = "U0ORGANISE1"
+WEB_SECRET = "bench-web-secret-0123456789abcdef"
 MAX_PICKS = 3  # distinct pitches per voter (the quota is 10, so no click is refused for quota)
 
 
@@ -100,13 +105,16 @@ class Camp:
     event_id: int
     pitch_ids: list[int]
     view: dict[str, Any]  # the pitch modal as the bot opens it
+    web_tokens: dict[str, str]  # web voter (their ticket reference) -> personal link token
 
 
-def load_camp(database_url: str) -> Camp:
+def load_camp(database_url: str, web_voters: int = 0) -> Camp:
+    from pydantic import SecretStr
     from sqlmodel import select
 
     from campbot.config.context import build_context
     from campbot.config.settings import load_settings
+    from campbot.services.attendees import import_attendees, list_attendees, personal_token, signing_key
     from campbot.services.event_file import read_event_file
     from campbot.services.events import load_event
     from campbot.services.importing import import_pitches, read_pitch_file
@@ -129,8 +137,19 @@ def load_camp(database_url: str) -> Camp:
     with session_scope(ctx.engine) as db:
         pitch_ids = [int(p) for p in db.exec(select(Pitch.id).where(Pitch.event_id == event.id)) if p is not None]
     view = pitch_modal(event_slots(ctx, event.id), user_id="U0BENCH")
+    tokens: dict[str, str] = {}
+    if web_voters:  # a ticketing export's shape: the web voters' personal links, signed as the server signs them
+        rows = "\n".join(f"Web Voter {n},web{n:05d}@example.org,{web_voter(n)}" for n in range(web_voters))
+        import_attendees(ctx.engine, event.id, "Name,Email,Ticket Reference\n" + rows)
+        key = signing_key(ctx.engine, SecretStr(WEB_SECRET))
+        tokens = {a.ticket_ref or "": personal_token(ctx.engine, key, a.id)
+                  for a in list_attendees(ctx.engine, event.id)}
     ctx.engine.dispose()
-    return Camp(event.id, sorted(pitch_ids), view)
+    return Camp(event.id, sorted(pitch_ids), view, tokens)
+
+
+def web_voter(n: int) -> str:
+    return f"web{n:05d}"
 
 
 def start_server(args: argparse.Namespace, database_url: str, slack_api_url: str, port: int, *,
@@ -147,6 +166,7 @@ def start_server(args: argparse.Namespace, database_url: str, slack_api_url: str
         "CAMPBOT_LOG_LEVEL": "WARNING",
         "CAMPBOT_SOLVE_SECONDS": str(args.solve_seconds),
         "CAMPBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "CAMPBOT_WEB_SECRET": WEB_SECRET,
     }
     cmd = [sys.executable, "-m", "campbot", "serve", "--mode", "http", "--host", "127.0.0.1", "--port", str(port)]
     if args.workers > 1:
@@ -213,6 +233,10 @@ def plan(args: argparse.Namespace, camp: Camp) -> tuple[list[Click], list[Submis
         picks = rng.sample(camp.pitch_ids, k=min(MAX_PICKS, len(camp.pitch_ids)))
         times = sorted(rng.uniform(0, args.seconds) for _ in range(args.toggles))
         clicks += [Click(t, voter, rng.choice(picks)) for t in times]
+    for n in range(args.web_voters):
+        picks = rng.sample(camp.pitch_ids, k=min(MAX_PICKS, len(camp.pitch_ids)))
+        times = sorted(rng.uniform(0, args.seconds) for _ in range(args.toggles))
+        clicks += [Click(t, web_voter(n), rng.choice(picks)) for t in times]
     subs = [Submission(rng.uniform(0, args.seconds), f"U0P{n:05d}", f"Load pitch {n:03d}") for n in range(args.pitches)]
     return clicks, subs
 
@@ -223,6 +247,43 @@ def expected_votes(clicks: list[Click]) -> set[tuple[str, int]]:
     return {key for key, n in counts.items() if n % 2 == 1}
 
 
+class WebVoter:
+    """One attendee's browser on the web face: their session cookie and form token.
+
+    The session cookie is Secure (the real site is HTTPS); this bench speaks plain HTTP on
+    loopback, so the cookie is kept and sent back by hand rather than by a cookie jar."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.cookie = ""
+        self.csrf = ""
+
+    def _keep(self, response: requests.Response) -> None:
+        for header in response.raw.headers.getlist("Set-Cookie"):
+            if header.startswith("campbot_session="):
+                self.cookie = header.split(";", 1)[0]
+
+    def sign_in(self, token: str) -> int:
+        """Open the personal link, then the pitch list (which carries the form token). The status is
+        the link's answer (a redirect to /me), or the list's when that fails."""
+        answer = self.http.get(f"{self.base}/me/{token}", allow_redirects=False, timeout=30)
+        self._keep(answer)
+        page = self.http.get(f"{self.base}/pitches", headers={"Cookie": self.cookie}, timeout=30)
+        self._keep(page)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        self.csrf = found.group(1) if found else ""
+        return answer.status_code if page.status_code == 200 and self.csrf else page.status_code
+
+    def vote(self, pitch_id: int, want: bool) -> int:
+        """Press "I'm interested" (or take it back): a form POST answered by a redirect to the list."""
+        answer = self.http.post(f"{self.base}/pitches/{pitch_id}/vote", allow_redirects=False, timeout=30,
+                                data={"want": "1" if want else "0", "csrf_token": self.csrf},
+                                headers={"Cookie": self.cookie})
+        self._keep(answer)
+        return answer.status_code
+
+
 def client_main(url: str, response_url: str, view: dict[str, Any], lanes: list[list[tuple[float, str, dict[str, Any]]]],
                 start_at: float, out: Any) -> None:
     """One client process: one thread per lane; each lane sends its requests in order, each at
@@ -231,13 +292,30 @@ def client_main(url: str, response_url: str, view: dict[str, Any], lanes: list[l
     lock = threading.Lock()
     sender = SlackSender(url=url, signing_secret=SIGNING_SECRET, response_url=response_url)
 
+    base = url.rsplit("/slack/events", 1)[0]
+
     def run_lane(lane: list[tuple[float, str, dict[str, Any]]]) -> None:
         session = requests.Session()
         mine: list[tuple[str, float, float, int]] = []
+        browsers: dict[str, WebVoter] = {}
         for at, kind, req in lane:
             delay = start_at + at - time.time()
             if delay > 0:
                 time.sleep(delay)
+            if kind in ("signin", "webvote"):
+                browser = browsers.setdefault(req["voter"], WebVoter(base))
+                t0 = time.perf_counter()
+                try:
+                    if kind == "signin":
+                        status = browser.sign_in(req["token"])
+                    else:
+                        status = browser.vote(req["pitch"], req["want"])
+                except requests.RequestException as exc:
+                    print(f"  [client] {kind} request failed after {time.perf_counter() - t0:.1f} s: "
+                          f"{type(exc).__name__}: {str(exc)[:160]}", file=sys.stderr, flush=True)
+                    status = 0
+                mine.append((kind, time.time() - start_at, time.perf_counter() - t0, status))
+                continue
             if kind == "vote":
                 payload = sender.block_actions_payload(
                     [{"type": "button", "action_id": "vote_toggle", "block_id": f"pitch:{req['pitch']}",
@@ -282,8 +360,16 @@ def drive(args: argparse.Namespace, url: str, response_url: str, camp: Camp, cli
           subs: list[Submission]) -> list[tuple[str, float, float, int]]:
     # A voter's clicks stay in one lane (in order); lanes are dealt round-robin to threads.
     by_voter: dict[str, list[tuple[float, str, dict[str, Any]]]] = {}
+    voted: set[tuple[str, int]] = set()
     for c in clicks:
-        by_voter.setdefault(c.voter, []).append((c.at, "vote", {"user": c.voter, "pitch": c.pitch_id}))
+        if c.voter in camp.web_tokens:  # an attendee on the web: signs in just before their first click
+            lane = by_voter.setdefault(c.voter, [(max(0.0, c.at - 1.0), "signin",
+                                                  {"voter": c.voter, "token": camp.web_tokens[c.voter]})])
+            voted ^= {(c.voter, c.pitch_id)}  # each press flips it, as the Slack button does
+            lane.append((c.at, "webvote", {"voter": c.voter, "pitch": c.pitch_id,
+                                           "want": (c.voter, c.pitch_id) in voted}))
+        else:
+            by_voter.setdefault(c.voter, []).append((c.at, "vote", {"user": c.voter, "pitch": c.pitch_id}))
     units = list(by_voter.values()) + [[(s.at, "pitch", {"user": s.user, "title": s.title})] for s in subs]
     units.append([(0.5, "solve", {})])
     n_lanes = args.clients * args.threads
@@ -312,13 +398,15 @@ def vote_table(database_url: str, event_id: int) -> tuple[Counter[tuple[str, int
     from sqlmodel import func, select
 
     from campbot.store.db import make_engine, session_scope
-    from campbot.store.tables import Person, Pitch, Vote
+    from campbot.store.tables import Attendee, Person, Pitch, Vote
 
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as db:
-            rows = db.exec(
-                select(Person.slack_user_id, Vote.pitch_id).join(Vote, Vote.person_id == Person.id)  # type: ignore[arg-type]
+            rows = db.exec(  # a voter is their Slack user id, or (on the web) their ticket reference
+                select(func.coalesce(Person.slack_user_id, Attendee.ticket_ref), Vote.pitch_id)
+                .join(Vote, Vote.person_id == Person.id)  # type: ignore[arg-type]
+                .outerjoin(Attendee, Attendee.person_id == Person.id)  # type: ignore[arg-type]
                 .where(Vote.event_id == event_id)
             ).all()
             titles = db.exec(select(func.count()).select_from(Pitch).where(Pitch.title.like("Load pitch %"))).one()  # type: ignore[attr-defined]
@@ -352,7 +440,8 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--voters", type=int, default=300)
+    ap.add_argument("--voters", type=int, default=300, help="voters on Slack")
+    ap.add_argument("--web-voters", type=int, default=0, help="voters on the web face (attendees' personal links)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--toggles", type=int, default=4, help="clicks per voter")
     ap.add_argument("--pitches", type=int, default=50, help="pitch modal submissions")
@@ -368,7 +457,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="campbot-load-") as tmp:
         database_url = fresh_database(args.database_url, Path(tmp))
-        camp = load_camp(database_url)
+        camp = load_camp(database_url, args.web_voters)
         fake = FakeSlack()
         fake.start()
         port = free_port()
@@ -376,7 +465,8 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/slack/events"
         clicks, subs = plan(args, camp)
         engine_name = database_url.split(":", 1)[0]
-        print(f"campbot load: {args.voters} voters x {args.toggles} clicks ({len(clicks)}), {len(subs)} pitch "
+        print(f"campbot load: {args.voters} Slack + {args.web_voters} web voters x {args.toggles} clicks "
+              f"({len(clicks)}), {len(subs)} pitch "
               f"submissions, /camp solve; {args.seconds:.0f} s; {args.clients} client processes x {args.threads} "
               f"threads; server workers {args.workers}; database {engine_name}")
         try:
@@ -398,8 +488,11 @@ def main() -> int:
 
     lat = [r[2] * 1000 for r in results]
     votes_lat = [r[2] * 1000 for r in results if r[0] == "vote"]
+    web_lat = [r[2] * 1000 for r in results if r[0] == "webvote"]
+    signin_lat = [r[2] * 1000 for r in results if r[0] == "signin"]
     pitch_lat = [r[2] * 1000 for r in results if r[0] == "pitch"]
-    errors = [r for r in results if not 200 <= r[3] < 300]
+    # Slack's requests are answered 200; the web's form posts and sign-ins with a redirect (303, 302)
+    errors = [r for r in results if not (200 <= r[3] < 300 or (r[0] in ("signin", "webvote") and r[3] in (302, 303)))]
     sent_window = max((r[1] for r in results), default=0.0) - min((r[1] for r in results), default=0.0)
     doubled = {k: n for k, n in table.items() if n > 1}
     lost = want - set(table)
@@ -411,6 +504,11 @@ def main() -> int:
           f"max {max(lat):.1f}")
     print(f"  votes         p50 {pct(votes_lat, 50):.1f}  p95 {pct(votes_lat, 95):.1f}  p99 {pct(votes_lat, 99):.1f}"
           f"  (n={len(votes_lat)})")
+    if web_lat:
+        print(f"  web votes     p50 {pct(web_lat, 50):.1f}  p95 {pct(web_lat, 95):.1f}  p99 {pct(web_lat, 99):.1f}"
+              f"  max {max(web_lat):.1f}  (n={len(web_lat)})")
+        print(f"  web sign-ins  p50 {pct(signin_lat, 50):.1f}  p99 {pct(signin_lat, 99):.1f}  (n={len(signin_lat)}; "
+              "the link, then the pitch list)")
     print(f"  pitches       p50 {pct(pitch_lat, 50):.1f}  p95 {pct(pitch_lat, 95):.1f}  p99 {pct(pitch_lat, 99):.1f}"
           f"  (n={len(pitch_lat)})")
     print(f"errors          {len(errors)} non-2xx {dict(Counter(r[3] for r in errors))}; "
