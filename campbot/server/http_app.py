@@ -2,7 +2,7 @@
 
     POST /slack/events   -> Bolt (signature checked by Bolt: bad/stale/missing -> 401)
     GET  /healthz        -> 200 "ok" when the database answers, 503 otherwise
-    anything else        -> the public grid/export app once `mount_exports` wires it, else 404
+    anything else        -> the web face (campbot.web.app): attendee pages, grid pages, open data
 
 It is plain WSGI so `campbot serve --mode http` can run it behind campbot.server.http_front (which
 buffers whole requests first) and a deployment can run it under gunicorn:
@@ -25,13 +25,12 @@ from sqlalchemy import text
 from campbot.config.context import AppContext, build_context
 from campbot.config.settings import Mode, load_settings
 from campbot.jobs.scheduling import follow_schedule_changes
-from campbot.services.errors import NotFound
-from campbot.services.events import get_event
-from campbot.services.exporting import loaders_for
+from campbot.services.notifier import NotifierFactory
 from campbot.slack.app import build_app
+from campbot.slack.notifier import slack_notifiers
 from campbot.slack.request_guard import BAD_SHAPE, MAX_BODY_BYTES, TOO_LARGE, Refusal, check
 from campbot.store.db import checkout_budget, read_only
-from campbot.web.exports.wsgi import make_export_app
+from campbot.web.app import create_web_app
 
 log = logging.getLogger(__name__)
 
@@ -105,23 +104,11 @@ class CampbotWeb:
         return _plain(start_response, "200 OK", "ok")
 
 
-def mount_exports(wsgi_app: CampbotWeb, ctx: AppContext) -> bool:
-    """Hook: serve the public grid pages (/grid, /ical, /data) beside Slack's endpoint.
-
-    Uses campbot.web.exports.wsgi.make_export_app with the loaders of campbot.services.exporting for
-    the configured (or only) event. Returns whether the exports were mounted; without an
-    event loaded, only /slack/events and /healthz are served.
-    """
-    try:
-        event = get_event(ctx)
-    except NotFound:
-        return False
-    assert event.id is not None
-    loaders = loaders_for(ctx, event.id)
-    wsgi_app.fallback = make_export_app(
-        loaders.view, loaders.person, loaders.pitches, clock=ctx.now, base_url=ctx.settings.public_url
-    )
-    return True
+def mount_web(wsgi_app: CampbotWeb, ctx: AppContext, notifiers: NotifierFactory | None = None) -> None:
+    """Serve the web face (campbot.web.app: the attendee pages, and the public grid pages and
+    open data under /grid, /ical and /data) for every path but Slack's and /healthz. Its votes
+    and pitches reach the Slack cards through `notifiers` (Slack's, by default)."""
+    wsgi_app.fallback = create_web_app(ctx, notifiers if notifiers is not None else slack_notifiers(ctx))
 
 
 def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
@@ -132,7 +119,7 @@ def make_wsgi_app(ctx: AppContext, bolt_app: App | None = None) -> CampbotWeb:
     if bolt_app is None:
         bolt_app = build_app(ctx)
     web = CampbotWeb(ctx, bolt_app)
-    mount_exports(web, ctx)
+    mount_web(web, ctx)
     return web
 
 

@@ -769,3 +769,11 @@ def link_email(*, event_name: str, attendee: AttendeeView, link: str, sender: st
     )
     message.add_alternative(html, subtype="html")
     return message
+
+
+def get_attendee(engine: Engine, attendee_id: int) -> AttendeeView | None:
+    """One attendee as they are now (None when gone): the web face reads it on every request
+    to see whether the link a session was opened with has since been revoked."""
+    with read_scope(engine) as db:
+        row = db.get(Attendee, attendee_id)
+    return _view(row) if row is not None else None

@@ -56,6 +56,11 @@ class Notifier(Protocol):
         Returns at once; the face converges in its own time and keeps trying."""
         ...
 
+    def post_new_card(self, event_id: int, pitch_id: int) -> None:
+        """A pitch made on another face (the web) has no card yet: post it where pitches go.
+        Returns at once; a pitch that has a card already is left alone."""
+        ...
+
     def seconds_to_send(self, posts: int, cards: int, dms: int) -> float:
         """About how long this many sends take within the face's rate limits."""
         ...

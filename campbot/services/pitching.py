@@ -597,3 +597,98 @@ def parse_paper_command(text: str) -> PaperCommand:
         raise ServiceError(f"I couldn't read that. Use: `/camp {PAPER_USAGE}`")
     hosts = [h.strip() for h in re.split(r",|\band\b|&", m.group("hosts")) if h.strip()]
     return PaperCommand(title=m.group("title").strip(), hosts=hosts, votes=int(m.group("votes") or 0))
+
+
+# --------------------------------------------------------------------------- a host named by Person id
+# The web face's attendees (campbot.services.attendees.voter_person_id) are people with or
+# without a Slack id. These are the Slack entry points above for a host named by Person id:
+# the same checks (`_checked`, so the same field errors word for word), the same limit on
+# pitches per person, the same hosts-only rule. Co-hosts are not chosen on the web (it has no
+# way to pick a Slack user), so an edit keeps the pitch's hosts as they are.
+
+
+def _person(db: Session, event_id: int, person_id: int) -> Person:
+    person = db.get(Person, person_id)
+    if person is None or person.event_id != event_id:
+        raise NotFound("We could not find you at this camp any more: open your personal link again.")
+    return person
+
+
+def _hosted_by(db: Session, event_id: int, pitch_id: int, person_id: int) -> Pitch:
+    pitch = _pitch(db, event_id, pitch_id)
+    if not _is_host(db, pitch_id, person_id):
+        raise NotAllowed("Only the session's hosts can change it. Ask one of them, or an organiser.")
+    return pitch
+
+
+def submit_pitch_for_person(
+    ctx: AppContext, event_id: int, person_id: int, data: PitchInput, *, submission_key: str | None
+) -> Submitted:
+    """`submit_pitch` for a host named by Person id: the form sent twice (same `submission_key`)
+    returns the pitch saved the first time. InvalidPitch (field errors) stores nothing."""
+    data = PitchInput(**{**data.__dict__, "cohost_user_ids": ()})
+    actor = f"person:{person_id}"
+    try:
+        with session_scope(ctx.engine) as db:
+            data = _checked(db, event_id, data, None, max_hosts=ctx.settings.hosts_per_pitch)
+            owner = _person(db, event_id, person_id)
+            repeat = _by_submission_key(db, submission_key)
+            if repeat is not None:
+                return Submitted(_card(db, repeat, ctx.now()), created=False)
+            _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
+            return Submitted(_insert_pitch(db, ctx, event_id, actor, owner, data, submission_key), created=True)
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        with session_scope(ctx.engine) as db:
+            twin = _by_submission_key(db, submission_key)
+            if twin is None:
+                raise
+            return Submitted(_card(db, twin, ctx.now()), created=False)
+
+
+def pitch_for_edit_by_person(
+    ctx: AppContext, event_id: int, pitch_id: int, person_id: int
+) -> tuple[PitchCard, PitchInput]:
+    """The current values to pre-fill the web's edit form; NotAllowed unless the person hosts it."""
+    with read_scope(ctx.engine) as db:
+        pitch = _hosted_by(db, event_id, pitch_id, person_id)
+        if pitch.status != "active":
+            raise ServiceError("That pitch was withdrawn or merged, so it can no longer be changed.")
+        card = _card(db, pitch, ctx.now())
+        return card, PitchInput(
+            title=pitch.title, description=pitch.description, format=pitch.format, length=pitch.length,
+            needs=tuple(pitch.needs), unavailable_slots=tuple(pitch.unavailable_slots), tags=tuple(pitch.tags),
+        )
+
+
+def edit_pitch_for_person(ctx: AppContext, event_id: int, pitch_id: int, person_id: int,
+                          data: PitchInput) -> PitchCard:
+    """`edit_pitch` for a host named by Person id; the hosts stay as they are."""
+    data = PitchInput(**{**data.__dict__, "cohost_user_ids": ()})
+    with session_scope(ctx.engine) as db:
+        pitch = _hosted_by(db, event_id, pitch_id, person_id)
+        if pitch.status != "active":
+            raise ServiceError("That pitch was withdrawn or merged, so it can't be edited.")
+        data = _checked(db, event_id, data, None, max_hosts=ctx.settings.hosts_per_pitch)
+        _apply(pitch, data)
+        pitch.updated_at = ctx.now()
+        db.add(pitch)
+        db.add(AuditLog(event_id=event_id, actor=f"person:{person_id}", action="pitch.edit",
+                        detail={"pitch": pitch_id}))
+        db.flush()
+        return _card(db, pitch, ctx.now())
+
+
+def withdraw_pitch_for_person(ctx: AppContext, event_id: int, pitch_id: int, person_id: int) -> PitchCard:
+    """`withdraw_pitch` for a host named by Person id (withdrawing twice is fine)."""
+    with session_scope(ctx.engine) as db:
+        pitch = _hosted_by(db, event_id, pitch_id, person_id)
+        if pitch.status == "active":
+            pitch.status = "withdrawn"
+            pitch.updated_at = ctx.now()
+            db.add(pitch)
+            db.add(AuditLog(event_id=event_id, actor=f"person:{person_id}", action="pitch.withdraw",
+                            detail={"pitch": pitch_id}))
+            db.flush()
+        return _card(db, pitch, ctx.now())

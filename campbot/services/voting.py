@@ -94,6 +94,15 @@ def voting_state(event: Event, now: datetime) -> VotingState:
     return VotingState(phase, opens, closes, event.timezone)
 
 
+HIDDEN_COUNT = "Counts are hidden until voting closes"
+
+
+def counts_hidden(event: Event, now: datetime) -> bool:
+    """Blind voting: the organiser asked to hide counts, and voting is open (before it opens
+    every count is 0; once it closes, the counts are revealed). Both faces ask this one rule."""
+    return bool(event.hide_counts) and voting_is_open(event, now)
+
+
 def voting_closed_words(state: VotingState) -> str:
     """Why a vote is not taken now, in words: "Voting opens Friday 19 June at 09:00"."""
     timezone = state.timezone

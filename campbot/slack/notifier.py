@@ -31,9 +31,11 @@ from slack_sdk.http_retry.state import RetryState
 from campbot.config.context import AppContext
 from campbot.services import notices
 from campbot.services.notifier import Notifier, NotifierFactory, SendFailed
+from campbot.services.pitching import get_pitch_card
 from campbot.slack.blocks import grid as grid_blocks
 from campbot.slack.blocks import reminders
-from campbot.slack.listeners.cards import refresh_event_cards
+from campbot.slack.listeners.cards import post_card, refresh_event_cards
+from campbot.slack.outbound.background import pool
 from campbot.slack.outbound.budget import BULK, CARDS
 from campbot.slack.outbound.client import paced, paced_client, pacing_for, retry_after, sending_as
 from campbot.slack.outbound.limits import Limit
@@ -212,6 +214,21 @@ class SlackNotifier:
 
     def refresh_cards(self, event_id: int, pitch_ids: Iterable[int] | None = None) -> None:
         refresh_event_cards(self.ctx, self.client, event_id, pitch_ids)
+
+    def post_new_card(self, event_id: int, pitch_id: int) -> None:
+        """Post the card of a pitch made on the web, off the caller's thread (the after-ack pool),
+        through the same `post_card` a /pitch uses; a pitch with a card already is skipped."""
+
+        def post() -> None:
+            with session_scope(self.ctx.engine) as db:
+                event = db.get(Event, event_id)
+            if event is None:
+                return
+            card = get_pitch_card(self.ctx, event_id, pitch_id)
+            if card.message_ts is None and card.status == "active":
+                post_card(self.ctx, self.client, event, card)
+
+        pool.submit(post)
 
     def seconds_to_send(self, posts: int, cards: int, dms: int) -> float:
         """Within the paced rates of campbot.slack.outbound.limits: posts to one channel,

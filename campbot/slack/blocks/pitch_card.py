@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from campbot.services.pitching import PitchCard
-from campbot.services.voting import voting_closed_words
+from campbot.services.voting import HIDDEN_COUNT, voting_closed_words
 from campbot.slack.blocks import limits
 from campbot.slack.blocks.common import button, confirm_dialog, context, mrkdwn, option, section
 from campbot.slack.escape import escape, truncate
@@ -35,7 +35,6 @@ def hosts_text(card: PitchCard) -> str:
     return ", ".join(names) if names else "someone"
 
 
-HIDDEN_COUNT = "Counts are hidden until voting closes"
 
 
 def interest_text(card: PitchCard, *, hide_count: bool = False) -> str:

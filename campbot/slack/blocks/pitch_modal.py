@@ -10,6 +10,16 @@ import json
 from datetime import UTC
 from typing import Any
 
+from campbot.services.pitch_words import (
+    DESCRIPTION_PLACEHOLDER,
+    FIELD_LABELS,
+    FORMAT_LABELS,
+    LENGTH_LABELS,
+    NEED_LABELS,
+    TAGS_HINT,
+    TITLE_PLACEHOLDER,
+    UNAVAILABLE_HINT,
+)
 from campbot.services.pitching import DESCRIPTION_MAX, FORMATS, NEEDS, TITLE_MAX, PitchInput, SlotTime, parse_tags
 from campbot.services.times import slot_time
 from campbot.slack.blocks import limits
@@ -22,14 +32,6 @@ NEEDS_WARNING_BLOCK = "needs_warning"
 PAPER_CALLBACK_ID = "paper_pitch_submit"
 FIELDS = ("title", "description", "cohosts", "format", "length", "needs", "unavailable", "tags")
 
-FORMAT_LABELS = {"discussion": "Discussion", "workshop": "Workshop", "show-and-tell": "Show and tell", "demo": "Demo"}
-LENGTH_LABELS = {1: "One slot", 2: "Double (two slots back to back)"}
-NEED_LABELS = {
-    "step_free": "Step-free access",
-    "projector": "Projector or screen",
-    "hearing_loop": "Hearing loop",
-    "quiet": "Quiet room",
-}
 
 
 def _input(
@@ -56,7 +58,7 @@ def pitch_modal(
         "type": "plain_text_input",
         "action_id": "value",
         "max_length": TITLE_MAX,
-        "placeholder": plain("e.g. Making council websites accessible"),
+        "placeholder": plain(TITLE_PLACEHOLDER),
     }
     if init.title:
         title_el["initial_value"] = init.title
@@ -65,7 +67,7 @@ def pitch_modal(
         "action_id": "value",
         "multiline": True,
         "max_length": DESCRIPTION_MAX,
-        "placeholder": plain("What will you talk about, and who is it for?"),
+        "placeholder": plain(DESCRIPTION_PLACEHOLDER),
     }
     if init.description:
         desc_el["initial_value"] = init.description
@@ -112,24 +114,24 @@ def pitch_modal(
     if init.tags:
         tags_el["initial_value"] = ", ".join(init.tags)
     blocks = [
-        _input("title", "Session title", title_el),
-        _input("description", "Short description", desc_el, optional=True),
-        _input("cohosts", "Co-hosts", cohosts_el, optional=True),
-        _input("format", "Format", format_el),
-        _input("length", "Length", length_el),
-        {**_input(NEEDS_BLOCK, "Needs", needs_el, optional=True), "dispatch_action": True},
+        _input("title", FIELD_LABELS["title"], title_el),
+        _input("description", FIELD_LABELS["description"], desc_el, optional=True),
+        _input("cohosts", FIELD_LABELS["cohosts"], cohosts_el, optional=True),
+        _input("format", FIELD_LABELS["format"], format_el),
+        _input("length", FIELD_LABELS["length"], length_el),
+        {**_input(NEEDS_BLOCK, FIELD_LABELS["needs"], needs_el, optional=True), "dispatch_action": True},
     ]
     if slot_opts:
         blocks.append(
             _input(
                 "unavailable",
-                "Slots you (and co-hosts) can't make",
+                FIELD_LABELS["unavailable"],
                 slots_el,
                 optional=True,
-                hint="Leave empty if you can make any time.",
+                hint=UNAVAILABLE_HINT,
             )
         )
-    blocks.append(_input("tags", "Topic tags", tags_el, optional=True, hint="Separate tags with commas."))
+    blocks.append(_input("tags", FIELD_LABELS["tags"], tags_el, optional=True, hint=TAGS_HINT))
     meta = json.dumps({"pitch_id": pitch_id, "user": user_id})
     return {
         "type": "modal",

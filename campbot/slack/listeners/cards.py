@@ -32,7 +32,6 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -46,7 +45,7 @@ from sqlmodel import col, select
 from campbot.config.context import AppContext
 from campbot.services.grid_queries import placement_text
 from campbot.services.pitching import PitchCard, get_pitch_card, set_card_message
-from campbot.services.voting import voting_is_open
+from campbot.services.voting import counts_hidden
 from campbot.slack.blocks.pitch_card import pitch_card_blocks, pitch_card_text
 from campbot.slack.outbound.budget import CARDS
 from campbot.slack.outbound.client import PacedWebClient, paced, paced_client, root_engine, sending_as
@@ -68,12 +67,6 @@ def _placement(ctx: AppContext, pitch_id: int) -> str | None:
     except SQLAlchemyError:
         log.exception("could not read where pitch %s runs; its card shows no placement this time", pitch_id)
         return None
-
-
-def counts_hidden(event: Event, now: datetime) -> bool:
-    """Blind voting: the organiser asked to hide counts, and voting is open (before it opens
-    every count is 0; once it closes, the counts are revealed)."""
-    return bool(event.hide_counts) and voting_is_open(event, now)
 
 
 def render(ctx: AppContext, event: Event, card: PitchCard, placement: str | None = None) -> tuple[str, list[Any]]:
