@@ -76,7 +76,7 @@ PAGES = [
     ("grid", "/grid", 200),
     ("grid-screen", "/grid?mode=screen", 200),
     ("grid-v1", "/grid/1", 200),
-    ("root", "/", 404),
+    ("root", "/", 200),  # the web face: "open your personal link first", nothing personal
     ("no-such-version", "/grid/99", 404),
 ]
 WIDTHS = [(PHONE_WIDTH, 844), (DESKTOP_WIDTH, 800)]

@@ -83,4 +83,5 @@ def summary_errors(page: str) -> list[str]:
     block = re.search(r'<div class="error-summary".*?</div>', page, flags=re.S)
     if block is None:
         return []
-    return [html.unescape(re.sub(r"<[^>]+>", "", m)).strip() for m in re.findall(r"<li>(.*?)</li>", block.group(0), re.S)]
+    items = re.findall(r"<li>(.*?)</li>", block.group(0), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", m)).strip() for m in items]
