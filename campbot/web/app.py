@@ -65,7 +65,7 @@ HERE = Path(__file__).resolve().parent
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'none'")
 EXPORT_PATHS = re.compile(r"/(grid|ical|data)(/.*)?")
-SIGN_IN_LIMIT = Limit(burst=20, per_seconds=60)  # per client address: a desk's shared Wi-Fi signs many in
+SIGN_IN_LIMIT = Limit(burst=20, per_seconds=60)  # failed links per address; one good link's openings
 WRITE_LIMIT = Limit(burst=30, per_seconds=60)  # per signed-in attendee (else per address): far above a person
 MAX_FORM_BYTES = 64 * 1024  # the longest honest pitch form is under 4 KB
 SESSION_DAYS = 30  # people vote the week before the camp and look at their day on it
@@ -108,7 +108,8 @@ def create_web_app(
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
     )
-    face = WebFace(ctx, notifiers, master, RateLimiter(sign_in_limit), RateLimiter(write_limit))
+    face = WebFace(ctx, notifiers, master, RateLimiter(sign_in_limit), RateLimiter(write_limit),
+                   RateLimiter(sign_in_limit))
     app.extensions["campbot"] = face
 
     @app.before_request

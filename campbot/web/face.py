@@ -24,8 +24,9 @@ class WebFace:
     ctx: AppContext
     notifiers: NotifierFactory
     master: bytes  # the attendee links' master secret (campbot.services.attendees.signing_key)
-    sign_in_limiter: RateLimiter
-    write_limiter: RateLimiter
+    sign_in_limiter: RateLimiter  # openings of one good link, per attendee
+    write_limiter: RateLimiter  # POSTs, per attendee (else per address)
+    sign_in_failures: RateLimiter  # links that do not work, per client address
 
     def refresh_cards(self, event_id: int, pitch_ids: Iterable[int]) -> None:
         """Tell the event's other face (Slack) that these pitches' cards are out of date. A

@@ -69,6 +69,13 @@ class RateLimiter:
 
     def take(self, key: str) -> float:
         """Spend one request for `key`: 0.0 when allowed, else the seconds until the next one is."""
+        return self._spend(key, 1.0)
+
+    def peek(self, key: str) -> float:
+        """What `take` would answer, without spending anything."""
+        return self._spend(key, 0.0)
+
+    def _spend(self, key: str, cost: float) -> float:
         rate = self.limit.burst / self.limit.per_seconds
         with self._lock:
             now = self._now()
@@ -76,7 +83,7 @@ class RateLimiter:
             tokens = min(float(self.limit.burst), tokens + (now - stamp) * rate)
             if tokens >= 1:
                 wait = 0.0
-                tokens -= 1
+                tokens -= cost
             else:
                 wait = (1 - tokens) / rate
             self._buckets[key] = (tokens, now)

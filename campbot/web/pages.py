@@ -68,14 +68,22 @@ def _person_id(attendee: AttendeeView) -> int:
 
 
 def sign_in(token: str) -> Page:
+    """Links that fail are limited per client address (someone trying tokens), and every
+    opening of one good link per attendee; good links of different people from one address are
+    not limited, because a venue's Wi-Fi puts a whole camp behind one address at 9 am."""
     face = current_face()
-    wait = face.sign_in_limiter.take(f"addr:{request.remote_addr or '?'}")
+    address = f"addr:{request.remote_addr or '?'}"
+    wait = face.sign_in_failures.peek(address)
     if wait > 0:
         return too_many(wait)
     attendee = attendees.attendee_for_token(face.ctx.engine, face.master, token) if len(token) <= 200 else None
     if attendee is None:
+        face.sign_in_failures.take(address)
         session.clear()
         return _message(*LINK_GONE, status=404)
+    wait = face.sign_in_limiter.take(f"attendee:{attendee.id}")
+    if wait > 0:
+        return too_many(wait)
     session.clear()
     session.permanent = True
     session[SESSION_ATTENDEE] = attendee.id

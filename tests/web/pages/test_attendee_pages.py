@@ -185,17 +185,25 @@ def limited(bot: BotServer) -> Iterator[str]:
 
 
 def test_sign_in_attempts_and_posts_are_rate_limited(bot: BotServer, event: Event, limited: str) -> None:
-    token = _token(bot, event, "ada@example.org")
-    client = WebClient(limited)
-    assert [client.get(f"/me/{token[:-2]}zz").status_code for _ in range(4)] == [404] * 4
-    client.sign_in(token)  # the fifth try
-    refused = client.get(f"/me/{token}")  # the sixth, even with a good link: the limit is per address
+    ada_token, grace_token = _token(bot, event, "ada@example.org"), _token(bot, event, "grace@example.org")
+    client, prober = WebClient(limited), WebClient(limited)  # two browsers on one address
+    assert [prober.get(f"/me/{ada_token[:-2]}zz").status_code for _ in range(4)] == [404] * 4
+    client.sign_in(ada_token)  # good links are not counted against the address...
+    WebClient(limited).sign_in(grace_token)  # ...so a whole camp behind one Wi-Fi address signs in
+    assert prober.get(f"/me/{ada_token[:-2]}zz").status_code == 404  # the fifth failure
+    refused = prober.get(f"/me/{grace_token}")  # then even a good link waits: this address is trying tokens
     assert refused.status_code == 429 and "Too many tries" in refused.text
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    # POSTs are limited per signed-in attendee (a camp's shared Wi-Fi is one address for all)
+    # POSTs are limited per signed-in attendee (the shared Wi-Fi again)
     statuses = [client.post("/pitches/1/vote", {"want": "1", "csrf_token": "x"}).status_code for _ in range(6)]
     assert statuses == [400] * 5 + [429]
     assert "Hello, Ada Lovelace" in client.get("/me").text  # reading is not limited
+
+
+def test_one_good_link_opened_again_and_again_is_limited(bot: BotServer, event: Event, limited: str) -> None:
+    token = _token(bot, event, "ada@example.org")
+    answers = [WebClient(limited).get(f"/me/{token}").status_code for _ in range(6)]
+    assert answers == [303] * 5 + [429]
 
 
 # --------------------------------------------------------------------------- pitching
