@@ -35,7 +35,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from campbot.config.context import AppContext
 from campbot.config.settings import Mode
 from campbot.services.requests_seen import first_time
-from campbot.slack.listeners import actions, commands, events, organiser_grid, organiser_setup, views
+from campbot.slack.listeners import (
+    actions,
+    attendee_links,
+    commands,
+    events,
+    organiser_grid,
+    organiser_setup,
+    views,
+)
 from campbot.slack.listeners.common import CONTEXT_KEY, DEFERRED_CLAIM, before_ack, start_ack_budget
 from campbot.slack.oauth import INSTALL_PATH, oauth_enabled, oauth_settings_for
 from campbot.slack.outage import DB_BUSY, DB_DOWN, database_down_response
@@ -47,7 +55,7 @@ from campbot.store.db import is_busy
 log = logging.getLogger(__name__)
 
 # each binds its Slack ids to its handlers in register(app, ctx)
-LISTENER_MODULES = (commands, actions, views, events, organiser_grid, organiser_setup)
+LISTENER_MODULES = (commands, actions, views, events, organiser_grid, organiser_setup, attendee_links)
 
 
 LISTENER_THREADS = 16

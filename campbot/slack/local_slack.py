@@ -209,6 +209,12 @@ class LocalSlack:
                 return {"ok": True, "user": self.users.get(uid, {"id": uid, "name": uid.lower(),
                                                                   "real_name": f"Person {uid}",
                                                                   "profile": {"display_name": f"Person {uid}"}})}
+            case "users.list":  # paged as Slack pages it: `limit` members, then response_metadata.next_cursor
+                members = list(self.users.values())
+                start = int(params.get("cursor") or 0)
+                end = start + max(1, int(params.get("limit") or 200))
+                return {"ok": True, "members": members[start:end],
+                        "response_metadata": {"next_cursor": str(end) if end < len(members) else ""}}
             case "usergroups.users.list":
                 return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}
             case "auth.test":

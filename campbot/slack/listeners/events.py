@@ -17,6 +17,7 @@ from campbot.services.requests_seen import first_time
 from campbot.slack.blocks.dm_help import CampFacts, dm_help_text
 from campbot.slack.blocks.home import error_home, home_view
 from campbot.slack.installations import forget_team, revoke_team_tokens
+from campbot.slack.listeners.attendee_links import link_from_dm
 from campbot.slack.listeners.common import app_context, claim_deferred, event_for
 
 log = logging.getLogger(__name__)
@@ -85,13 +86,28 @@ def message_callback(event: dict[str, Any], body: dict[str, Any], client: WebCli
     ctx = app_context(context)
     if not claim_deferred(body) or not first_time(ctx, f"dm:{event['channel']}:{event.get('ts', '')}"):
         return
-    reply: dict[str, Any] = {"channel": event["channel"], "text": dm_help_text(camp_facts(context))}
+    reply: dict[str, Any] = {"channel": event["channel"], "text": _answer(ctx, context, client, event)}
     if event.get("thread_ts"):
         reply["thread_ts"] = event["thread_ts"]
     try:
         client.chat_postMessage(**reply)
     except SlackApiError as exc:
         log.warning("could not answer a direct message: %s", exc.response.get("error"))
+
+
+def _answer(ctx: AppContext, context: BoltContext, client: WebClient, event: dict[str, Any]) -> str:
+    """A personal link links the ticket to this Slack user (attendee_links); anything else gets the help."""
+    facts = camp_facts(context)
+    if facts is not None:
+        camp = event_for(context)
+        assert camp.id is not None
+        try:
+            linked = link_from_dm(ctx, client, camp.id, str(event["user"]), str(event.get("text") or ""))
+        except ServiceError as exc:
+            linked = str(exc)
+        if linked is not None:
+            return linked
+    return dm_help_text(facts)
 
 
 def app_uninstalled_callback(event: dict[str, Any], context: BoltContext) -> None:
