@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Attendee links (campbot.services.attendees): the key that signs them. Unset, campbot makes one
     # and keeps it in the database, so links survive restarts; setting it later changes every link.
     web_secret: SecretStr | None = None
+    # Reverse proxies in front of campbot that add X-Forwarded-For (nginx, Caddy): the web face then
+    # rate-limits by the client's address rather than the proxy's. 0 trusts no such header.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
     # Mailing attendee links (`campbot attendees send`, campbot.services.mailer): host and from are needed;
     # user and password go together (or neither, for a relay that takes mail without a login).
     smtp_host: str | None = None

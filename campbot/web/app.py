@@ -39,6 +39,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Response, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campbot.config.context import AppContext
 from campbot.services.attendees import derive_key, get_attendee, signing_key
@@ -162,6 +163,9 @@ def create_web_app(
                                         message="Sorry, this page could not be made. Please try again."), status=500)
 
     pages.register(app)
+    proxies = ctx.settings.trusted_proxies
+    if proxies:  # the client's address from the proxies' X-Forwarded-For, for the rate limits
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return _with_exports(app.wsgi_app, ctx)
 
 

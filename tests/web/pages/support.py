@@ -42,8 +42,9 @@ class WebClient:
     def _headers(self) -> dict[str, str]:
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
-    def get(self, path: str, **kw: Any) -> requests.Response:
-        response = requests.get(self.base + path, headers=self._headers(), allow_redirects=False, timeout=30, **kw)
+    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> requests.Response:
+        response = requests.get(self.base + path, headers={**self._headers(), **(headers or {})},
+                                allow_redirects=False, timeout=30, **kw)
         self._remember(response)
         return response
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -198,6 +199,23 @@ def test_sign_in_attempts_and_posts_are_rate_limited(bot: BotServer, event: Even
     statuses = [client.post("/pitches/1/vote", {"want": "1", "csrf_token": "x"}).status_code for _ in range(6)]
     assert statuses == [400] * 5 + [429]
     assert "Hello, Ada Lovelace" in client.get("/me").text  # reading is not limited
+
+
+def test_behind_a_proxy_each_forwarded_address_has_its_own_limit(bot: BotServer, event: Event) -> None:
+    proxied = bot.ctx.settings.model_copy(update={"trusted_proxies": 1})
+    app = create_web_app(replace(bot.ctx, settings=proxied), lambda _event_id: None, sign_in_limit=Limit(2, 60))
+    server, thread = serve_in_thread(app)
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        def attempt(address: str) -> int:
+            return WebClient(base).get("/me/1.1.nope", headers={"X-Forwarded-For": address}).status_code
+
+        assert [attempt("203.0.113.7") for _ in range(3)] == [404, 404, 429]
+        assert attempt("198.51.100.9") == 404  # another person behind the same proxy is not blocked
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def test_one_good_link_opened_again_and_again_is_limited(bot: BotServer, event: Event, limited: str) -> None:
