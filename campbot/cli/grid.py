@@ -217,7 +217,7 @@ def register(app: typer.Typer) -> None:
                 person = person_ref(parse(who, escaped=False))
                 if person is None:
                     raise ServiceError("--host-gone needs a name or a Slack id.")
-                result = gone(ctx, ev.id, person, at=when, actor="cli")
+                result = gone(ctx, ev.id, person.user_id, person.name, at=when, actor="cli")
                 out.print(f"{result.name} is gone; moving or dropping: {', '.join(result.titles)}", markup=False,
                           highlight=False)
             return _solve_event(ctx, event, seconds, kind="replan", at=when)

@@ -3,20 +3,17 @@
 The organiser role is decided on our side, never trusted from the request: a Slack slash
 command can be typed by anyone in the workspace. An organiser is listed in the event's
 `organisers` (Slack user ids) or is a member of its `organiser_usergroup`; the group's
-members come from Slack (usergroups.users.list) and are cached for a minute so a burst of
-commands costs one API call.
+members come from the face's Directory (campbot.slack.directory: usergroups.users.list, cached
+for a minute so a burst of commands costs one API call).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -28,50 +25,30 @@ from campbot.store.tables import AuditLog, Event, GridVersion, Pitch, Vote
 
 log = logging.getLogger(__name__)
 
-GROUP_TTL_SECONDS = 60.0
-_group_cache: dict[str, tuple[float, frozenset[str]]] = {}
-_group_lock = threading.Lock()
-
 REFUSAL = "Sorry, only the camp's organisers can do that. Nothing was changed."
 
 
-def _usergroup_members(client: WebClient, usergroup: str) -> frozenset[str]:
-    now = time.monotonic()
-    with _group_lock:
-        hit = _group_cache.get(usergroup)
-        if hit and hit[0] > now:
-            return hit[1]
-    try:
-        resp = client.usergroups_users_list(usergroup=usergroup)
-        members = frozenset(resp.get("users") or [])
-    except SlackApiError as exc:
-        # Fail closed: without the list nobody gets organiser rights through the group.
-        log.warning("usergroups.users.list failed for %s: %s", usergroup, exc.response.get("error"))
-        return frozenset()
-    with _group_lock:
-        _group_cache[usergroup] = (now + GROUP_TTL_SECONDS, members)
-    return members
+class Directory(Protocol):
+    """Who is in a group, as a face's people directory knows it (campbot.slack.directory: a Slack
+    user group, cached). A directory that cannot tell answers an empty set: the role fails closed."""
+
+    def usergroup_members(self, usergroup_id: str) -> frozenset[str]: ...
 
 
-def clear_cache() -> None:
-    """Forget cached group members (tests, or after an organiser changes the group)."""
-    with _group_lock:
-        _group_cache.clear()
-
-
-def is_organiser(ctx: AppContext, event: Event, user_id: str, client: WebClient | None) -> bool:
-    """Whether this Slack user may run organiser commands for this event."""
+def is_organiser(ctx: AppContext, event: Event, user_id: str, directory: Directory | None) -> bool:
+    """Whether this Slack user may run organiser commands for this event (the group's members
+    from `directory`; without one, only the event's listed organisers)."""
     if not user_id:
         return False
     if user_id in (event.organisers or []):
         return True
-    if event.organiser_usergroup and client is not None:
-        return user_id in _usergroup_members(client, event.organiser_usergroup)
+    if event.organiser_usergroup and directory is not None:
+        return user_id in directory.usergroup_members(event.organiser_usergroup)
     return False
 
 
-def require_organiser(ctx: AppContext, event: Event, user_id: str, client: WebClient | None) -> None:
-    if not is_organiser(ctx, event, user_id, client):
+def require_organiser(ctx: AppContext, event: Event, user_id: str, directory: Directory | None) -> None:
+    if not is_organiser(ctx, event, user_id, directory):
         raise NotAllowed(REFUSAL)
 
 

@@ -25,7 +25,6 @@ from campbot.services.event_file import FEATURES
 from campbot.services.people import person_by_name, person_for_slack_user
 from campbot.services.text_checks import text_problem
 from campbot.services.voting import VotingState, voting_state
-from campbot.slack.escape import escape
 from campbot.store.db import read_scope, session_scope
 from campbot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Slot, Vote
 
@@ -571,7 +570,7 @@ def parse_pitch_ref(text: str) -> int:
     """'#12' or '12' -> 12, with a fix in the message otherwise."""
     m = re.fullmatch(r"#?(\d{1,9})", text.strip())
     if not m:
-        raise ServiceError(f"'{escape(text)}' is not a pitch number; use the number on the card, like #12.")
+        raise ServiceError(f"'{text}' is not a pitch number; use the number on the card, like #12.")
     return int(m.group(1))
 
 

@@ -22,7 +22,6 @@ from campbot.config.context import AppContext
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.problem_builder import frozen_slot_keys
 from campbot.services.solving import SolveNotifier, find_room, find_slot, start_solve
-from campbot.slack.slack_text import PersonRef
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Room, Slot
 
@@ -162,36 +161,38 @@ def _loose(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
-def find_person(people: list[Person], who: PersonRef) -> list[Person]:
-    """The people `who` may mean: by Slack id first, then by the name on their pitch (exact,
-    ignoring case, spaces and a leading @), then loosely (a username vs. a display name)."""
-    if who.user_id:
-        found = [p for p in people if p.slack_user_id == who.user_id]
+def find_person(people: list[Person], user_id: str | None, name: str) -> list[Person]:
+    """The people meant by a Slack id and/or a name: by the id first, then by the name on their
+    pitch (exact, ignoring case, spaces and a leading @), then loosely (a username vs. a display
+    name). The face parses what was typed (a mention, an id, a name) into these two."""
+    if user_id:
+        found = [p for p in people if p.slack_user_id == user_id]
         if found:
             return found
-    if not who.name:
+    if not name:
         return []
-    wanted = " ".join(who.name.split()).casefold()
+    wanted = " ".join(name.split()).casefold()
     found = [p for p in people if " ".join(p.display_name.removeprefix("@").split()).casefold() == wanted]
-    if found or not _loose(who.name):
+    if found or not _loose(name):
         return found
-    return [p for p in people if _loose(p.display_name) == _loose(who.name)]
+    return [p for p in people if _loose(p.display_name) == _loose(name)]
 
 
-def host_gone(ctx: AppContext, event_id: int, who: PersonRef, *, at: datetime | None = None,
+def host_gone(ctx: AppContext, event_id: int, user_id: str | None, name: str, *, at: datetime | None = None,
               actor: str = "") -> HostGone:
-    """Mark a host (a mention, a Slack id or the name on their pitch) unable to make any
-    remaining slot; returns their name and the titles of their pitches."""
+    """Mark a host (by Slack id and/or the name on their pitch; `name` "" when only the id is
+    known) unable to make any remaining slot; returns their name and the titles of their pitches."""
     remaining = remaining_slot_keys(ctx, event_id, at)
+    shown = name or "that person"  # never a raw id in a reply
     with session_scope(ctx.engine) as db:
-        people = find_person(list(db.exec(select(Person).where(Person.event_id == event_id))), who)
+        people = find_person(list(db.exec(select(Person).where(Person.event_id == event_id))), user_id, name)
         if not people:
-            raise NotFound(f"Nobody called '{who.shown}' is at this camp; mention them (@name), or use the "
+            raise NotFound(f"Nobody called '{shown}' is at this camp; mention them (@name), or use the "
                            "name on their pitch or their Slack id.")
         if len(people) > 1:
-            raise ServiceError(f"{len(people)} people are called '{who.shown}'; mention the one you mean (@name).")
+            raise ServiceError(f"{len(people)} people are called '{shown}'; mention the one you mean (@name).")
         person = people[0]
-        name = person.display_name or who.shown
+        name = person.display_name or shown
         pitches = list(db.exec(
             select(Pitch).join(PitchHost, col(PitchHost.pitch_id) == Pitch.id)
             .where(PitchHost.person_id == person.id, Pitch.status == "active")

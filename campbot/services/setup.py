@@ -17,7 +17,6 @@ from campbot.config.context import AppContext
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.people import person_for_slack_user
 from campbot.services.voting import voting_plan
-from campbot.slack.escape import escape
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, Room, Slot
 
@@ -78,7 +77,7 @@ def parse_local_time(text: str, zone: ZoneInfo, day: datetime) -> datetime:
             return datetime.combine(day.astimezone(zone).date(), time(hh, mm), tzinfo=zone)
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ServiceError(f"'{escape(text)}' is not a time; write it like 09:45 or 2026-06-20T09:45.") from None
+        raise ServiceError(f"'{text}' is not a time; write it like 09:45 or 2026-06-20T09:45.") from None
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 

@@ -17,7 +17,9 @@ from campbot.server.http_app import make_wsgi_app
 from campbot.services import organising
 from campbot.services.errors import ServiceError
 from campbot.services.requests_seen import first_time
+from campbot.slack import directory as directory_cache
 from campbot.slack.app import LISTENER_MODULES, AppConfigError, build_app, request_key
+from campbot.slack.directory import SlackDirectory
 from campbot.slack.listeners import camp_router
 from campbot.slack.listeners.camp_router import (
     CampReply,
@@ -34,7 +36,7 @@ from tests.support.fake_slack import FakeSlack
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     f = FakeSlack().start()
-    organising.clear_cache()
+    directory_cache.clear_cache()
     yield f
     f.stop()
 
@@ -140,18 +142,20 @@ def test_first_time_is_race_safe(ctx: AppContext) -> None:
 
 
 def test_organiser_role(ctx: AppContext, event: Event, client: WebClient, fake: FakeSlack) -> None:
-    assert organising.is_organiser(ctx, event, "U0ORGANISE2", client)
-    assert not organising.is_organiser(ctx, event, "U0ELSE", client)
-    assert not organising.is_organiser(ctx, event, "", client)
+    directory = SlackDirectory(client)
+    assert organising.is_organiser(ctx, event, "U0ORGANISE2", directory)
+    assert not organising.is_organiser(ctx, event, "U0ELSE", directory)
+    assert not organising.is_organiser(ctx, event, "", directory)
     event.organiser_usergroup = "S0CREW"
     fake.usergroups["S0CREW"] = ["U0CREW"]
-    assert organising.is_organiser(ctx, event, "U0CREW", client)
+    assert not organising.is_organiser(ctx, event, "U0CREW", None)  # no directory: the listed organisers only
+    assert organising.is_organiser(ctx, event, "U0CREW", directory)
     fake.usergroups["S0CREW"] = []
-    assert organising.is_organiser(ctx, event, "U0CREW", client)  # cached for a minute
+    assert organising.is_organiser(ctx, event, "U0CREW", SlackDirectory(client))  # cached for a minute
     assert len(fake.calls_to("usergroups.users.list")) == 1
-    organising.clear_cache()
+    directory_cache.clear_cache()
     fake.fail("usergroups.users.list", error="missing_scope")
-    assert not organising.is_organiser(ctx, event, "U0CREW", client)  # fails closed
+    assert not organising.is_organiser(ctx, event, "U0CREW", directory)  # fails closed
 
 
 def test_http_mode_needs_the_signing_secret(ctx: AppContext) -> None:

@@ -20,7 +20,6 @@ from campbot.services.problem_builder import build_problem
 from campbot.services.replanning import close_room, find_person, host_gone, remaining_slot_keys, start_replan
 from campbot.slack.listeners.cards import wait_idle
 from campbot.slack.notifier import slack_notifiers
-from campbot.slack.slack_text import PersonRef
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
 from scheduler.problem_file import parse_problem
@@ -467,7 +466,7 @@ def test_close_room_and_host_gone_touch_only_the_remaining_slots(sctx: AppContex
     assert [s.key for s in close_room(sctx, event.id, "r3", at=at("12:00")).changed] == ["t3", "t4", "t5"]
     # t1 frozen, t3-t5 done
     assert [s.key for s in close_room(sctx, event.id, "Committee room A", at=at("10:00")).changed] == ["t2"]
-    assert host_gone(sctx, event.id, PersonRef("USAM", "sam"), at=at("12:00")).titles == ["Hosted by Sam"]
+    assert host_gone(sctx, event.id, "USAM", "sam", at=at("12:00")).titles == ["Hosted by Sam"]
     with session_scope(sctx.engine) as db:
         room = db.exec(select(Room).where(Room.event_id == event.id, Room.key == "r3")).one()
         pitch = db.get(Pitch, p1)
@@ -477,7 +476,7 @@ def test_close_room_and_host_gone_touch_only_the_remaining_slots(sctx: AppContex
     with pytest.raises(NotFound, match="No room"):
         close_room(sctx, event.id, "r99")
     with pytest.raises(NotFound, match="Nobody called"):
-        host_gone(sctx, event.id, PersonRef(None, "Nobody Here"))
+        host_gone(sctx, event.id, None, "Nobody Here")
     with pytest.raises(ServiceError, match="nothing left"):
         close_room(sctx, event.id, "r1", at=at("18:00"))
 
@@ -486,14 +485,14 @@ def test_find_person_by_id_then_name_then_loosely() -> None:
     people = [Person(id=1, event_id=1, slack_user_id="U0GONE", display_name="gone.host", feed_token="a"),
               Person(id=2, event_id=1, slack_user_id=None, display_name="Sam  Jones", feed_token="b"),
               Person(id=3, event_id=1, slack_user_id="U0SAM2", display_name="sam_jones", feed_token="c")]
-    ids = lambda who: [p.id for p in find_person(people, who)]  # noqa: E731
-    assert ids(PersonRef("U0GONE", "someone else")) == [1]  # the id wins over the label
-    assert ids(PersonRef("U0LEFT", "gone.host")) == [1]  # an id we do not know: the label still finds them
-    assert ids(PersonRef(None, "GONE.HOST")) == [1]
-    assert ids(PersonRef(None, "Gone Host")) == [1]  # display name vs. username
-    assert ids(PersonRef(None, "sam jones")) == [2]  # exact (spaces, case) before loose
-    assert ids(PersonRef(None, "Sam-Jones")) == [2, 3]  # loosely two people: the caller asks which
-    assert ids(PersonRef(None, "...")) == []
+    ids = lambda user_id, name: [p.id for p in find_person(people, user_id, name)]  # noqa: E731
+    assert ids("U0GONE", "someone else") == [1]  # the id wins over the label
+    assert ids("U0LEFT", "gone.host") == [1]  # an id we do not know: the label still finds them
+    assert ids(None, "GONE.HOST") == [1]
+    assert ids(None, "Gone Host") == [1]  # display name vs. username
+    assert ids(None, "sam jones") == [2]  # exact (spaces, case) before loose
+    assert ids(None, "Sam-Jones") == [2, 3]  # loosely two people: the caller asks which
+    assert ids(None, "...") == []
 
 
 def test_replan_moves_only_what_closing_a_room_forces(sctx: AppContext, event: Event, fake: FakeSlack) -> None:

@@ -30,6 +30,7 @@ from campbot.config.settings import Settings
 from campbot.server.http_app import make_wsgi_app
 from campbot.server.serve import serve_in_thread
 from campbot.services import organising
+from campbot.slack import directory
 from campbot.slack.app import build_app, listener_executor
 from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
@@ -98,7 +99,7 @@ def _busy(executor: Any) -> bool:
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
-    organising.clear_cache()
+    directory.clear_cache()
     yield fake
     fake.stop()
 

@@ -206,3 +206,15 @@ def test_organiser_input_is_escaped_too(
     for text in (replies(fake_slack)[-1], str(card_posts(fake_slack)[-1].params)):
         assert "<!channel>" not in text and "<@U0BOSS>" not in text and "<http://x|y>" not in text
         assert "&lt;!channel&gt; party" in text
+
+
+def test_a_refusal_quoting_what_was_typed_is_escaped_in_slack(
+    slack: SlackSender, fake_slack: FakeSlack, bot: BotServer
+) -> None:
+    """Services refuse in plain text (the command line prints it as typed); the Slack face escapes
+    it where it shows the refusal, so typed markup shows as typed and pings nobody, once escaped."""
+    slack.command("/camp", "merge &lt;b&gt;&amp;co 3", user_id=ORG)  # the person typed: merge <b>&co 3
+    fake_slack.wait_for("response_url", 1)
+    answer = replies(fake_slack)[-1]
+    assert "'&lt;b&gt;&amp;co' is not a pitch number" in answer, answer
+    assert "<b>" not in answer and "&amp;amp;" not in answer

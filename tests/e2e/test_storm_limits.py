@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import func, select
 
 from campbot.config.settings import Settings
+from campbot.slack import directory
 from campbot.slack.outbound.limits import limits_from
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Vote
@@ -36,10 +37,8 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
-    from campbot.services import organising
-
     fake = FakeSlack(limits=limits_from(LIMITS)).start()
-    organising.clear_cache()
+    directory.clear_cache()
     yield fake
     fake.stop()
 

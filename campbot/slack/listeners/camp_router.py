@@ -71,6 +71,7 @@ from slack_sdk import WebClient
 from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.organising import REFUSAL, is_organiser
+from campbot.slack.directory import SlackDirectory
 from campbot.slack.escape import escape
 from campbot.slack.slack_text import SlackText, parse
 from campbot.store.tables import Event
@@ -192,11 +193,9 @@ def route(ctx: AppContext, *, event: Event, body: dict[str, Any], client: WebCli
     name = name or "help"
     user_id = str(body.get("user_id", ""))
     sub = get_subcommand(name)
+    organiser = is_organiser(ctx, event, user_id, SlackDirectory(client))
     if sub is None:
-        return CampReply(
-            f"I don't know `/camp {escape(name)}`.\n" + help_text(is_organiser(ctx, event, user_id, client))
-        )
-    organiser = is_organiser(ctx, event, user_id, client)
+        return CampReply(f"I don't know `/camp {escape(name)}`.\n" + help_text(organiser))
     if sub.organiser_only and not organiser:
         log.info("refused /camp %s to non-organiser %s", name, user_id)
         return CampReply(REFUSAL)
@@ -218,8 +217,8 @@ def route(ctx: AppContext, *, event: Event, body: dict[str, Any], client: WebCli
     )
     try:
         result = sub.handler(ctx, req)
-    except ServiceError as exc:
-        return CampReply(str(exc))
+    except ServiceError as exc:  # plain text from the service, which may quote what people typed
+        return CampReply(escape(str(exc)))
     if result is None or isinstance(result, CampReply):
         return result
     return CampReply(str(result))

@@ -23,6 +23,7 @@ from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.events import get_event
 from campbot.services.requests_seen import first_time
+from campbot.slack.escape import escape
 from campbot.slack.oauth import oauth_enabled
 from campbot.slack.outage import DB_BUSY, DB_DOWN
 from campbot.slack.outbound.background import NORMAL, pool
@@ -107,7 +108,8 @@ def after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None],
 
 
 def _run_after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], None]) -> None:
-    """Run it: a ServiceError is told to the person as is; anything else is logged (without
+    """Run it: a ServiceError's message is told to the person (escaped here: services write plain
+    text, which may quote what people typed, so "<!channel>" in a title pings nobody); anything else is logged (without
     tokens: SecretStr settings never print) and answered with a sorry. A request already
     handled (by any process) is skipped."""
     try:
@@ -115,7 +117,7 @@ def _run_after_ack(client: WebClient, body: dict[str, Any], work: Callable[[], N
             return
         work()
     except ServiceError as exc:
-        tell(client, body, str(exc))
+        tell(client, body, escape(str(exc)))
     except OperationalError as exc:  # the database is away or busy (campbot.slack.outage): say so, not a vague sorry
         log.warning("database unavailable after ack (%s); asked the sender to try again", type(exc).__name__)
         tell(client, body, DB_BUSY if is_busy(exc) else DB_DOWN)

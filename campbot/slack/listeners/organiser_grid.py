@@ -17,12 +17,11 @@ cards' placement provider, so a card refreshed by a vote keeps its room and time
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -38,6 +37,7 @@ from campbot.services.text_checks import small_number
 from campbot.slack import slack_text
 from campbot.slack.blocks import preview as preview_blocks
 from campbot.slack.blocks.camp import room_change_text
+from campbot.slack.directory import SlackDirectory
 from campbot.slack.escape import escape
 from campbot.slack.listeners.camp_router import CampRequest, CampSubcommand, register_subcommand
 from campbot.slack.listeners.common import after_ack, app_context, event_for, tell, user_id_of
@@ -45,7 +45,6 @@ from campbot.slack.notifier import SlackNotifier
 from campbot.store.tables import Event
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SLACK_PROGRESS_EVERY = 3.0  # chat.update is rate limited (~50/min); every 3 s is plenty for a person
 
@@ -284,28 +283,14 @@ def _host_gone(ctx: AppContext, req: CampRequest) -> str:
     who = slack_text.person_ref(req.slack_text)
     if who is None:
         raise ServiceError("Usage: `/camp host-gone @someone` (then `/camp replan`).")
-    gone = replanning.host_gone(ctx, req.event.id, who, actor=req.user_id)
+    gone = replanning.host_gone(ctx, req.event.id, who.user_id, who.name, actor=req.user_id)
     return (
         f"Marked {escape(gone.name)} as gone for the rest of the day; their pitches "
         f"({escape(', '.join(gone.titles))}) will move or drop. Run `/camp replan`."
     )
 
 
-def _escaped(fn: Callable[..., T]) -> Callable[..., T]:
-    """Service refusals can quote what people typed (a pitch title, a name): escape them for Slack
-    here, so the same services still print plain text on the command line."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any) -> T:
-        try:
-            return fn(*args)
-        except ServiceError as exc:
-            raise type(exc)(escape(str(exc))) from None
-
-    return wrapper
-
-
-SUBCOMMANDS = tuple(CampSubcommand(name, help_, _escaped(fn), usage=usage) for name, help_, fn, usage in (
+SUBCOMMANDS = tuple(CampSubcommand(name, help_, fn, usage=usage) for name, help_, fn, usage in (
     ("solve", "run the solver and get a private preview", _solve, "solve [seconds]"),
     ("replan", "re-plan the rest of the day from the published grid", _replan, "replan [seconds]"),
     ("publish", "publish the newest draft grid (seats: its room-for-everyone grid)", _publish,
@@ -322,7 +307,7 @@ SUBCOMMANDS = tuple(CampSubcommand(name, help_, _escaped(fn), usage=usage) for n
 
 def _require_organiser(ctx: AppContext, context: BoltContext, client: WebClient, user: str) -> Event:
     event = event_for(context)
-    if not is_organiser(ctx, event, user, client):
+    if not is_organiser(ctx, event, user, SlackDirectory(client)):
         raise NotAllowed(REFUSAL)
     return event
 
@@ -341,7 +326,7 @@ def publish_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
                                                    on_plan=lambda plan: tell(client, body, plan_text(plan)))
         tell(client, body, publish_text(report))
 
-    after_ack(client, body, _escaped(work))
+    after_ack(client, body, work)
 
 
 def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -373,7 +358,7 @@ def resolve_callback(ack: Ack, body: dict[str, Any], client: WebClient, context:
             ),
         )
 
-    after_ack(client, body, _escaped(work))
+    after_ack(client, body, work)
 
 
 def _draft_menu_callback(apply: Callable[[AppContext, int, str, str], str]) -> Callable[..., None]:
@@ -390,7 +375,7 @@ def _draft_menu_callback(apply: Callable[[AppContext, int, str, str], str]) -> C
             value = str(body["actions"][0]["selected_option"]["value"])
             tell(client, body, escape(apply(ctx, event.id, value, user)) + " Press Re-solve to apply it.")
 
-        after_ack(client, body, _escaped(work))
+        after_ack(client, body, work)
 
     return callback
 

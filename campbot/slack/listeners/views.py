@@ -45,6 +45,7 @@ from campbot.slack.blocks.pitch_modal import (
     read_pitch_form,
     with_needs_warning,
 )
+from campbot.slack.directory import SlackDirectory
 from campbot.slack.escape import escape
 from campbot.slack.listeners.cards import post_card, refresh_card
 from campbot.slack.listeners.common import after_ack, app_context, before_ack, event_for
@@ -144,7 +145,7 @@ def paper_submit_callback(
     try:
         ctx, event = app_context(context), event_for(context)
         assert event.id is not None
-        if not is_organiser(ctx, event, user, client):
+        if not is_organiser(ctx, event, user, SlackDirectory(client)):
             ack(response_action="errors", errors={"title": REFUSAL})
             return
         title, hosts, votes_raw, description = read_paper_form(view)
