@@ -13,8 +13,10 @@ Design choices, and why:
 * Below ~40em wide the table reflows into one section per slot (a plain list, no
   sideways scrolling); each cell then shows its room name, which the column header
   carried before.
-* Every piece of user text goes through :func:`html.escape`: a title such as
-  ``<script>`` or ``<!channel>`` is shown exactly as typed.
+* The page is a Jinja2 template (``templates/grid.html``, on the same ``layout.html`` as the
+  attendee pages) with autoescape on: a title such as ``<script>`` or ``<!channel>`` is shown
+  exactly as typed.  This module works out *what* goes in each cell (spans of double sessions,
+  the Now/Next marks, what a phone reader would miss) as plain data; the template says how.
 * ``mode="screen"`` is for the projector in the foyer: bigger type, the slot running
   "now" and the "next" one highlighted with a visible word (not colour alone), and a
   meta refresh every 60 s so the highlight moves on by itself.
@@ -23,11 +25,12 @@ Design choices, and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from html import escape
 from typing import Literal
 from urllib.parse import urlsplit
+
+from markupsafe import Markup
 
 from campbot.web.exports.grid_style import STYLE
 from campbot.web.exports.grid_view import (
@@ -44,6 +47,7 @@ from campbot.web.exports.grid_view import (
     ordered_slots,
     placements,
 )
+from campbot.web.templating import environment
 
 Mode = Literal["print", "screen"]
 
@@ -58,27 +62,32 @@ NEED_ICONS: dict[str, str] = {
 }
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+@dataclass(frozen=True)
+class _Time:
+    """A local time for a ``<time datetime=...>`` element."""
+
+    iso: str
+    hhmm: str
 
 
-def _time(view: GridView, moment: datetime) -> str:
+def _time(view: GridView, moment: datetime) -> _Time:
     local = local_time(view, moment)
-    return f'<time datetime="{_e(local.isoformat(timespec="minutes"))}">{local:%H:%M}</time>'
+    return _Time(local.isoformat(timespec="minutes"), f"{local:%H:%M}")
 
 
 def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def need_icon(need: str) -> str:
-    """One need as an icon with its words for screen readers and a tooltip for the rest."""
-    label = need_label(need)
-    icon = NEED_ICONS.get(need, "\u2022")
-    return (
-        f'<span class="need need-{_e(need)}" title="{_e(label)}">'
-        f'<span aria-hidden="true">{_e(icon)}</span><span class="sr-only">{_e(label)}</span></span>'
-    )
+@dataclass(frozen=True)
+class _Need:
+    key: str
+    label: str
+    icon: str
+
+
+def _need(need: str) -> _Need:
+    return _Need(need, need_label(need), NEED_ICONS.get(need, "\u2022"))
 
 
 def _safe_link(url: str) -> str:
@@ -118,60 +127,80 @@ def _cell_map(view: GridView) -> dict[tuple[str, str], Placement]:
     return cells
 
 
-def _session_cell(
-    view: GridView,
-    placement: Placement,
-    rowspan: int,
-    continued: bool,
-    marks: list[str],
-) -> str:
+@dataclass(frozen=True)
+class _Cell:
+    """One ``<td>``: a session (spanning `rowspan` rows), or a free or closed room."""
+
+    room: str
+    classes: str
+    placement: Placement | None = None  # None: free or closed
+    closed: bool = False
+    rowspan: int = 1
+    anchor: str | None = None  # the id of a session's first cell
+    format: str | None = None
+    started: _Time | None = None  # a double session that began in an earlier row of another block
+    until: _Time | None = None  # a double session's end
+    needs: tuple[_Need, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class _PhoneNote:
+    """What a phone reader of a slot would otherwise miss: a session going on from the row
+    above (`title` in `room` until `until`), or, with no title, that nothing is on."""
+
+    title: str = ""
+    room: str = ""
+    until: _Time | None = None
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: str
+    classes: str
+    badge: str | None
+    start: _Time
+    end: _Time
+    notes: list[_PhoneNote]
+    cells: list[_Cell]
+
+
+@dataclass(frozen=True)
+class _Group:
+    label: str | None
+    rows: list[_Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _RoomHead:
+    id: str
+    name: str
+    capacity: int
+    features: tuple[_Need, ...]
+
+
+@dataclass(frozen=True)
+class _Day:
+    id: str
+    caption: str
+    rooms: list[_RoomHead]
+    groups: list[_Group]
+
+
+def _session_cell(view: GridView, placement: Placement, rowspan: int, continued: bool, marks: list[str]) -> _Cell:
     session = placement.session
     classes = ["session", *marks]
     if placement.is_double:
         classes.append("double")
-    attrs = f' class="{" ".join(classes)}"'
-    if rowspan > 1:
-        attrs += f' rowspan="{rowspan}"'
-    if not continued:
-        attrs += f' id="session-{_e(session.id)}"'
-    parts = [
-        f'<span class="where">{_e(placement.room.name)}</span>',
-        f'<span class="title">{_e(session.title)}</span>',
-    ]
-    if session.hosts:
-        parts.append(f'<span class="hosts">with {_e(join_names(session.hosts))}</span>')
-    meta: list[str] = []
+    fmt = None
     if session.format and session.format != "discussion":
-        meta.append(_e(session.format.replace("_", " ").replace("-", " ").capitalize()))
-    if continued:
-        meta.append(f"Double session, started {_time(view, placement.start)}, until {_time(view, placement.end)}")
-    elif placement.is_double:
-        meta.append(f"Double session, until {_time(view, placement.end)}")
-    if meta:
-        parts.append(f'<span class="meta">{" · ".join(meta)}</span>')
-    if session.needs:
-        parts.append('<span class="needs">' + "".join(need_icon(n) for n in session.needs) + "</span>")
-    link = _safe_link(notes_url(view, placement))
-    if link:
-        parts.append(
-            f'<a class="notes" href="{_e(link)}">Notes<span class="sr-only"> for {_e(session.title)}</span></a>'
-        )
-    return f"<td{attrs}>{''.join(parts)}</td>"
-
-
-def _free_cell(room: ViewRoom, marks: list[str], slot_id: str) -> str:
-    closed = slot_id in room.closed
-    classes = " ".join(["closed" if closed else "free", *marks])
-    word = "Closed" if closed else "Free"
-    return f'<td class="{classes}"><span class="where">{_e(room.name)}</span>{word}</td>'
-
-
-def _room_header(room: ViewRoom) -> str:
-    features = "".join(need_icon(f) for f in room.features)
-    features_html = f'<span class="features">{features}</span>' if features else ""
-    return (
-        f'<th scope="col" id="room-{_e(room.id)}"><span class="room-name">{_e(room.name)}</span>'
-        f'<span class="cap">{room.capacity} seats</span>{features_html}</th>'
+        fmt = session.format.replace("_", " ").replace("-", " ").capitalize()
+    return _Cell(
+        room=placement.room.name, classes=" ".join(classes), placement=placement, rowspan=rowspan,
+        anchor=None if continued else f"session-{session.id}", format=fmt,
+        started=_time(view, placement.start) if continued else None,
+        until=_time(view, placement.end) if placement.is_double or continued else None,
+        needs=tuple(_need(n) for n in session.needs), notes=_safe_link(notes_url(view, placement)),
     )
 
 
@@ -181,7 +210,7 @@ def _phone_notes(
     rooms: Sequence[ViewRoom],
     cells: dict[tuple[str, str], Placement],
     covered: set[tuple[str, str]],
-) -> str:
+) -> list[_PhoneNote]:
     """What a phone reader of this slot would otherwise miss, shown only in the narrow layout.
 
     There the table is one box per slot and free cells are left out, so a slot where a
@@ -192,13 +221,10 @@ def _phone_notes(
     for room in rooms:
         if (slot.id, room.id) in covered:
             placement = cells[(slot.id, room.id)]
-            notes.append(
-                f'<span class="phone-note">{_e(placement.session.title)} continues in {_e(room.name)}'
-                f" until {_time(view, placement.end)}</span>"
-            )
+            notes.append(_PhoneNote(placement.session.title, room.name, _time(view, placement.end)))
     if not notes and not any((slot.id, room.id) in cells for room in rooms):
-        notes.append('<span class="phone-note">No sessions</span>')
-    return "".join(notes)
+        notes.append(_PhoneNote())
+    return notes
 
 
 def _day_table(
@@ -208,52 +234,41 @@ def _day_table(
     cells: dict[tuple[str, str], Placement],
     highlight: _Highlight | None,
     multi_day: bool,
-) -> str:
+) -> _Day:
     rooms = view.rooms
-    ncols = len(rooms) + 1
-    caption = f"{_e(view.event_name)}, {_long_date(day)}: rooms across, times down"
-    out = [
-        f'<table class="grid" id="day-{day.isoformat()}">',
-        f"<caption>{caption}</caption>",
-        '<thead><tr><th scope="col" class="corner">Time</th>'
-        + "".join(_room_header(r) for r in rooms)
-        + "</tr></thead>",
-    ]
+    heads = [_RoomHead(r.id, r.name, r.capacity, tuple(_need(f) for f in r.features)) for r in rooms]
     # One <tbody> per block, so a break between blocks is visible and rowspans stay inside it.
-    groups: list[list[ViewSlot]] = []
+    runs: list[list[ViewSlot]] = []
     for slot in slots:
-        if groups and groups[-1][-1].block == slot.block:
-            groups[-1].append(slot)
+        if runs and runs[-1][-1].block == slot.block:
+            runs[-1].append(slot)
         else:
-            groups.append([slot])
-    for group in groups:
-        out.append("<tbody>")
-        block = group[0].block
-        if block:
-            label = f"{_e(block)} · {_long_date(day)}" if multi_day else _e(block)
-            out.append(f'<tr class="block-row"><th scope="rowgroup" colspan="{ncols}">{label}</th></tr>')
+            runs.append([slot])
+    groups: list[_Group] = []
+    for run in runs:
+        block = run[0].block
+        group = _Group(label=(f"{block} · {_long_date(day)}" if multi_day else block) if block else None)
+        groups.append(group)
         covered: set[tuple[str, str]] = set()
-        group_ids = [s.id for s in group]
-        for index, slot in enumerate(group):
+        run_ids = [s.id for s in run]
+        for index, slot in enumerate(run):
             marks: list[str] = []
-            badge = ""
+            badge = None
             if highlight and slot.id == highlight.now:
-                marks, badge = ["now"], '<span class="badge">Now</span>'
+                marks, badge = ["now"], "Now"
             elif highlight and slot.id == highlight.next:
-                marks, badge = ["next"], '<span class="badge">Next</span>'
-            row_class = " ".join(["slot", *marks])
-            out.append(f'<tr class="{row_class}" id="slot-{_e(slot.id)}">')
-            out.append(
-                f'<th scope="row">{badge}<span class="when">{_time(view, slot.start)}'
-                f"\u2013{_time(view, slot.end)}</span>{_phone_notes(view, slot, rooms, cells, covered)}</th>"
-            )
+                marks, badge = ["next"], "Next"
+            notes = _phone_notes(view, slot, rooms, cells, covered)
+            row_cells: list[_Cell] = []
             for room in rooms:
                 key = (slot.id, room.id)
                 if key in covered:
                     continue
                 placement = cells.get(key)
                 if placement is None:
-                    out.append(_free_cell(room, marks, slot.id))
+                    closed = slot.id in room.closed
+                    row_cells.append(_Cell(room.name, " ".join(["closed" if closed else "free", *marks]),
+                                           closed=closed))
                     continue
                 own_ids = [s.id for s in placement.slots]
                 first_here = own_ids.index(slot.id)
@@ -261,31 +276,22 @@ def _day_table(
                 span = 1
                 while (
                     first_here + span < len(own_ids)
-                    and index + span < len(group_ids)
-                    and own_ids[first_here + span] == group_ids[index + span]
+                    and index + span < len(run_ids)
+                    and own_ids[first_here + span] == run_ids[index + span]
                 ):
-                    covered.add((group_ids[index + span], room.id))
+                    covered.add((run_ids[index + span], room.id))
                     span += 1
-                spanned = group_ids[index : index + span]
+                spanned = run_ids[index : index + span]
                 cell_marks = []
                 if highlight and highlight.now in spanned:
                     cell_marks.append("now")
                 elif highlight and highlight.next in spanned:
                     cell_marks.append("next")
-                out.append(_session_cell(view, placement, span, first_here > 0, cell_marks))
-            out.append("</tr>")
-        out.append("</tbody>")
-    out.append("</table>")
-    return "\n".join(out)
-
-
-def _legend() -> str:
-    # The words sit right beside each icon here, so the icon itself is hidden from screen readers.
-    items = "".join(
-        f'<li><span class="need need-{_e(n)}" aria-hidden="true">{_e(icon)}</span> {_e(need_label(n))}</li>'
-        for n, icon in NEED_ICONS.items()
-    )
-    return f'<div class="legend"><h2>Key</h2><ul>{items}</ul></div>'
+                row_cells.append(_session_cell(view, placement, span, first_here > 0, cell_marks))
+            group.rows.append(_Row(slot.id, " ".join(["slot", *marks]), badge, _time(view, slot.start),
+                                   _time(view, slot.end), notes, row_cells))
+    caption = f"{view.event_name}, {_long_date(day)}: rooms across, times down"
+    return _Day(f"day-{day.isoformat()}", caption, heads, groups)
 
 
 def render_grid_html(
@@ -321,53 +327,24 @@ def render_grid_html(
             slots = upcoming
     event_days = sorted({local_day(view, s.start) for s in slots}) or days(view)
     published = local_time(view, view.published_at)
-    dates = ", ".join(_long_date(d) for d in event_days)
-    title = f"{view.event_name} session grid"
-    head = [
-        "<!doctype html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    tables = [
+        _day_table(view, day, [s for s in slots if local_day(view, s.start) == day], cells, highlight,
+                   len(event_days) > 1)
+        for day in event_days
     ]
-    if mode == "screen":
-        head.append('<meta http-equiv="refresh" content="60">')
-    head += [
-        f"<title>{_e(title)} (version {view.version})</title>",
-        f"<style>{STYLE}</style>",
-        "</head>",
-        f'<body class="mode-{mode}">',
-        "<header>",
-        f"<h1>{_e(view.event_name)}</h1>",
-    ]
-    subtitle = f"{dates} · times in {_e(view.timezone)}"
-    if highlight is not None and now is not None:
-        subtitle += f' · <span class="clock">as of {_time(view, now)}</span>'
-        if hidden:
-            subtitle += " · finished slots are not shown"
-    head.append(f"<p>{subtitle}</p>")
-    head.append("</header>")
-    body = ["<main>"]
-    if not slots:
-        body.append("<p>No sessions have been scheduled.</p>")
-    for day in event_days:
-        day_slots = [s for s in slots if local_day(view, s.start) == day]
-        body.append(_day_table(view, day, day_slots, cells, highlight, len(event_days) > 1))
-    body.append("</main>")
-    foot = ["<footer>", _legend()]
-    if view.changelog:
-        items = "".join(f"<li>{_e(line)}</li>" for line in view.changelog)
-        foot.append(f'<section class="changes"><h2>Changes in version {view.version}</h2><ul>{items}</ul></section>')
-    safe_links = [(label, url) for label, url in links if _link_ok(url)]
-    if safe_links and mode == "print":
-        items = "".join(f'<li><a href="{_e(url)}">{_e(label)}</a></li>' for label, url in safe_links)
-        foot.append(
-            f'<nav class="elsewhere" aria-label="Other formats"><h2>Take it with you</h2><ul>{items}</ul></nav>'
-        )
-    foot.append(
-        f'<p class="version">Version {view.version}, published '
-        f'<time datetime="{_e(published.isoformat(timespec="minutes"))}">'
-        f"{_long_date(published.date())} at {published:%H:%M}</time>.</p>"
+    return environment().get_template("grid.html").render(
+        view=view,
+        mode=mode,
+        style=Markup(STYLE),  # noqa: S704 - campbot's own stylesheet, a constant
+        title=f"{view.event_name} session grid",
+        dates=", ".join(_long_date(d) for d in event_days),
+        clock=_time(view, now) if highlight is not None and now is not None else None,
+        hidden=hidden,
+        any_slots=bool(slots),
+        days=tables,
+        legend=[_need(n) for n in NEED_ICONS],
+        links=[(label, url) for label, url in links if _link_ok(url)] if mode == "print" else [],
+        published=_Time(published.isoformat(timespec="minutes"),
+                        f"{_long_date(published.date())} at {published:%H:%M}"),
+        host_names=join_names,
     )
-    foot += ["</footer>", "</body>", "</html>", ""]
-    return "\n".join(head + body + foot)
