@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import select
 
 from campbot.cli.demo_printer import describe
+from campbot.cli.demo_web import attendees_on_the_web
 from campbot.config.context import AppContext
 from campbot.config.settings import load_settings
 from campbot.services import exporting, publishing, replanning, solving
@@ -207,6 +208,10 @@ def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPr
     console.print(f"{imported.pitches} pitches pitched (the example camp's, hosts not on Slack)")
     clicks = _vote_like_the_simulated_camp(ctx, event_id, pitch_file.votes, imported.pitch_ids, console)
     console.print(f"{clicks} votes from {len(pitch_file.votes)} attendees")
+    story.at(None, "attendees off Slack: the ticket list, the link sheet, and a few on the web")
+    attendees_on_the_web(ctx, event_id, event.name, EXAMPLES, out_dir, slack_notifiers(ctx),
+                         sorted(imported.pitch_ids.values()), console)
+    printer.round_done()
     story.due_posts("09:35", "scheduled posts that are due")
 
     story.due_posts("09:45", "the window ends: voting closes by itself")

@@ -30,6 +30,12 @@ def test_demo_runs_the_day_and_writes_the_grid(tmp_path: Path) -> None:
                    "Closed Main hall (r1) at 13:00–13:45, 14:00–14:45, 15:00–15:45", "Moves:", "Up next"):
         assert moment in text, moment
     assert "DM to" in text
+    # attendees off Slack: the ticket list (its bad row refused with the fix), the sheet, the web face
+    assert "5 attendees imported from the ticket list" in text and "'mary@example' is not an email address" in text
+    assert "Ada Lovelace (on the web) opened their link; pitched" in text
+    assert text.count("(on the web) opened their link") == 3 and "interested in #1 " in text
+    sheet = (out / "link-sheet.html").read_text()
+    assert sheet.count("<svg") == 5 and "Ada Lovelace" in sheet and "Ticket LGC-0006" in sheet
     assert sorted(p.name for p in out.iterdir() if p.suffix != ".db" and "-" not in p.name) == [
         "event.ics", "grid.csv", "grid.html", "grid.json", "schedule.json"]
     rows = list(csv.reader((out / "grid.csv").open()))
