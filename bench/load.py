@@ -114,7 +114,9 @@ def load_camp(database_url: str, web_voters: int = 0) -> Camp:
 
     from campbot.config.context import build_context
     from campbot.config.settings import load_settings
-    from campbot.services.attendees import import_attendees, list_attendees, personal_token, signing_key
+    from campbot.services.attendee_links import personal_token, signing_key
+    from campbot.services.attendee_list import import_attendees
+    from campbot.services.attendees import list_attendees
     from campbot.services.event_file import read_event_file
     from campbot.services.events import load_event
     from campbot.services.importing import import_pitches, read_pitch_file

@@ -79,7 +79,7 @@ def import_cmd(
     Rows that cannot be used are listed with their line and the fix, and the others are
     imported; import the corrected file again to add the rest (nothing is ever doubled).
     Exit code 1 when some rows were left out."""
-    from campbot.services.attendees import ImportRefused, decode_csv, import_attendees
+    from campbot.services.attendee_list import ImportRefused, decode_csv, import_attendees
 
     def run(ctx: AppContext) -> int:
         try:
@@ -125,7 +125,8 @@ def links_cmd(
     database_url: str = DatabaseOption,
 ) -> None:
     """Print every attendee's name, email and personal link (tab-separated)."""
-    from campbot.services.attendees import list_attendees, make_token, personal_link, signing_key
+    from campbot.services.attendee_links import make_token, personal_link, signing_key
+    from campbot.services.attendees import list_attendees
     from campbot.web.exports.link_sheet import link_sheet_html
 
     def run(ctx: AppContext) -> None:
@@ -163,15 +164,8 @@ def send_cmd(
     attendee, a revoked link, an address that failed). Exit code 1 when some could not be sent."""
     from email.message import EmailMessage
 
-    from campbot.services.attendees import (
-        find_attendee,
-        link_email,
-        list_attendees,
-        make_token,
-        mark_link_sent,
-        personal_link,
-        signing_key,
-    )
+    from campbot.services.attendee_links import link_email, make_token, mark_link_sent, personal_link, signing_key
+    from campbot.services.attendees import find_attendee, list_attendees
     from campbot.services.mailer import send_messages, smtp_config
 
     def run(ctx: AppContext) -> int:
@@ -218,7 +212,8 @@ def revoke_cmd(
     database_url: str = DatabaseOption,
 ) -> None:
     """Stop an attendee's link (lost, shared, or sent to the wrong person) and print their new one."""
-    from campbot.services.attendees import find_attendee, make_token, personal_link, revoke, signing_key
+    from campbot.services.attendee_links import make_token, personal_link, revoke, signing_key
+    from campbot.services.attendees import find_attendee
 
     def run(ctx: AppContext) -> None:
         event_id, _name = _event_id(ctx, event)

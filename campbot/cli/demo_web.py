@@ -13,14 +13,9 @@ from rich.console import Console
 from werkzeug.test import Client
 
 from campbot.config.context import AppContext
-from campbot.services.attendees import (
-    AttendeeView,
-    import_attendees,
-    list_attendees,
-    personal_link,
-    personal_token,
-    signing_key,
-)
+from campbot.services.attendee_links import personal_link, personal_token, signing_key
+from campbot.services.attendee_list import import_attendees
+from campbot.services.attendees import AttendeeView, list_attendees
 from campbot.services.notifier import NotifierFactory
 from campbot.services.pitching import get_pitch_card
 from campbot.web.app import create_web_app

@@ -42,7 +42,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campbot.config.context import AppContext
-from campbot.services.attendees import derive_key, get_attendee, signing_key
+from campbot.services.attendee_links import derive_key, signing_key
+from campbot.services.attendees import get_attendee
 from campbot.services.errors import NotFound
 from campbot.services.events import get_event
 from campbot.services.exporting import loaders_for

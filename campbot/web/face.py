@@ -23,7 +23,7 @@ class WebFace:
 
     ctx: AppContext
     notifiers: NotifierFactory
-    master: bytes  # the attendee links' master secret (campbot.services.attendees.signing_key)
+    master: bytes  # the attendee links' master secret (campbot.services.attendee_links.signing_key)
     sign_in_limiter: RateLimiter  # openings of one good link, per attendee
     write_limiter: RateLimiter  # POSTs, per attendee (else per address)
     sign_in_failures: RateLimiter  # links that do not work, per client address

@@ -2,7 +2,7 @@
 the CSRF token on every form, and a rate limit on sign-in attempts and writes.
 
 Session: Flask's signed cookie (itsdangerous, HMAC with a key derived from the attendee-link
-master secret for this one purpose, campbot.services.attendees.derive_key), Secure, HttpOnly
+master secret for this one purpose, campbot.services.attendee_links.derive_key), Secure, HttpOnly
 and SameSite=Lax. It names the attendee and the version of the link they signed in with;
 every request compares that version with the attendee's current one, so revoking a link
 (`campbot attendees revoke`) signs out whoever opened it on their next request, with no

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as AnyResponse
 
-from campbot.services import attendees, board, home, my_day, pitching, voting
+from campbot.services import attendee_links, attendees, board, home, my_day, pitching, voting
 from campbot.services.attendees import AttendeeView
 from campbot.services.errors import NotAllowed, NotFound, ServiceError
 from campbot.services.pitch_words import (
@@ -76,7 +76,7 @@ def sign_in(token: str) -> Page:
     wait = face.sign_in_failures.peek(address)
     if wait > 0:
         return too_many(wait)
-    attendee = attendees.attendee_for_token(face.ctx.engine, face.master, token) if len(token) <= 200 else None
+    attendee = attendee_links.attendee_for_token(face.ctx.engine, face.master, token) if len(token) <= 200 else None
     if attendee is None:
         face.sign_in_failures.take(address)
         session.clear()

@@ -9,14 +9,9 @@ from typing import Any
 from sqlmodel import select
 
 from campbot.services import organising, voting
-from campbot.services.attendees import (
-    import_attendees,
-    list_attendees,
-    personal_token,
-    revoke,
-    signing_key,
-    voter_person_id,
-)
+from campbot.services.attendee_links import personal_token, revoke, signing_key
+from campbot.services.attendee_list import import_attendees
+from campbot.services.attendees import list_attendees, voter_person_id
 from campbot.slack.listeners.cards import wait_idle
 from campbot.store.db import session_scope
 from campbot.store.tables import Attendee, Event

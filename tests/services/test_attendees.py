@@ -11,21 +11,21 @@ from pydantic import SecretStr
 from sqlmodel import func, select
 
 from campbot.config.context import AppContext
-from campbot.services.attendees import (
-    AlreadyLinked,
-    ImportRefused,
+from campbot.services.attendee_links import (
     attendee_for_token,
-    decode_csv,
-    import_attendees,
     link_email,
-    link_slack_by_email,
-    link_slack_user,
-    list_attendees,
     make_token,
     personal_link,
     personal_token,
     revoke,
     signing_key,
+)
+from campbot.services.attendee_list import ImportRefused, decode_csv, import_attendees
+from campbot.services.attendees import (
+    AlreadyLinked,
+    link_slack_by_email,
+    link_slack_user,
+    list_attendees,
     voter_person_id,
 )
 from campbot.services.errors import ServiceError

@@ -22,14 +22,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from campbot.config.context import AppContext
-from campbot.services.attendees import (
-    AlreadyLinked,
-    LinkResult,
-    attendee_for_token,
-    link_slack_by_email,
-    link_slack_user,
-    signing_key,
-)
+from campbot.services.attendee_links import attendee_for_token, signing_key
+from campbot.services.attendees import AlreadyLinked, LinkResult, link_slack_by_email, link_slack_user
 from campbot.services.errors import ServiceError
 from campbot.slack.escape import escape
 from campbot.slack.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand

@@ -22,14 +22,9 @@ from sqlmodel import select
 
 from campbot.server.serve import serve_in_thread
 from campbot.services import pitching
-from campbot.services.attendees import (
-    import_attendees,
-    link_slack_user,
-    list_attendees,
-    personal_token,
-    revoke,
-    signing_key,
-)
+from campbot.services.attendee_links import personal_token, revoke, signing_key
+from campbot.services.attendee_list import import_attendees
+from campbot.services.attendees import link_slack_user, list_attendees
 from campbot.services.pitching import PitchInput, check_pitch, get_pitch_card, list_pitches
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Person, Room, Vote

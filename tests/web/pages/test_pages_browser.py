@@ -19,14 +19,9 @@ import pytest
 from sqlmodel import select
 
 from campbot.services import pitching
-from campbot.services.attendees import (
-    import_attendees,
-    link_slack_user,
-    list_attendees,
-    personal_token,
-    signing_key,
-    voter_person_id,
-)
+from campbot.services.attendee_links import personal_token, signing_key
+from campbot.services.attendee_list import import_attendees
+from campbot.services.attendees import link_slack_user, list_attendees, voter_person_id
 from campbot.services.pitching import PitchInput
 from campbot.services.voting import toggle_vote_for_person
 from campbot.store.db import session_scope
