@@ -61,6 +61,11 @@ def _who() -> AttendeeView | None:
 
 
 def _person_id(attendee: AttendeeView) -> int:
+    """Who the attendee votes and pitches as. `attendee` was read at the start of this request,
+    so a link made since is already in it; only the first visit needs the write that makes
+    their Person (a vote then costs one write transaction, not two)."""
+    if attendee.person_id is not None:
+        return attendee.person_id
     return attendees.voter_person_id(current_face().ctx.engine, attendee.id)
 
 
