@@ -102,6 +102,7 @@ def test_a_personal_link_signs_in_with_a_safe_cookie_and_leaves_the_address(bot:
     assert {"secure", "httponly"} <= set(attributes) and attributes["samesite"].strip().lower() == "samesite=lax"
     me = client.follow(first)
     assert me.status_code == 200 and "Hello, Ada Lovelace" in me.text
+    assert "Also on the camp's Slack?" in html.unescape(me.text)  # how to make the two one voter
     assert token not in me.text
     csp = me.headers["Content-Security-Policy"]
     assert "script-src" not in csp and "default-src 'none'" in csp and "form-action 'self'" in csp
@@ -435,6 +436,7 @@ def test_an_attendee_linked_to_slack_has_one_quota_on_both_faces(
     slack.click("vote_toggle", str(pitched[1][0]), user_id="U0ADA", message=pitched[1][1])
     fake_slack.wait_for("response_url", 1)
     bot.settle()
+    assert "Also on the camp's Slack?" not in html.unescape(ada.get("/me").text)  # linked now
     page = html.unescape(ada.get("/pitches").text)
     assert "You have used 2 of 2 votes (0 left)" in page.replace("<strong>", "").replace("</strong>", "")
     assert "including you" in _interest(page, pitched[1][0])
