@@ -2,7 +2,7 @@
 
 Pure functions, data in and text out: they take a :class:`GridView` (a frozen snapshot
 of one published version) and never touch the database or Slack.  ``make_export_app``
-wraps them in a read-only WSGI app for ``campbot serve``.
+wraps them in a read-only Flask app (mounted by campbot.web.app under /grid, /ical, /data).
 """
 
 from campbot.web.exports.csv_export import GRID_HEADER, render_grid_csv, render_pitches_csv
