@@ -26,7 +26,7 @@ from campbot.cli.demo_printer import describe
 from campbot.cli.demo_web import attendees_on_the_web
 from campbot.config.context import AppContext
 from campbot.config.settings import load_settings
-from campbot.services import exporting, publishing, replanning, solving
+from campbot.services import publishing, replanning, solving
 from campbot.services.errors import ServiceError
 from campbot.services.event_file import read_event_file
 from campbot.services.events import load_event
@@ -40,6 +40,7 @@ from campbot.slack.outbound.limits import LOCAL_UNLIMITED
 from campbot.store.db import make_engine, session_scope
 from campbot.store.migrate import upgrade
 from campbot.store.tables import Event, Pitch
+from campbot.web.exports.files import export_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ORGANISER = "U0ORGANISE1"
@@ -228,7 +229,7 @@ def _the_day(ctx: AppContext, clock: DemoClock, zone: ZoneInfo, printer: SlackPr
     story.due_posts("12:50", "reminders for the first afternoon slot")
     story.due_posts("15:50", "the last slot is over")
 
-    written = exporting.export_files(ctx, event_id, out_dir, ["html", "ical", "csv", "json", "frab"])
+    written = export_files(ctx, event_id, out_dir, ["html", "ical", "csv", "json", "frab"])
     story.at(None, "the grid off Slack")
     for path in written:
         console.print(f"wrote {path}")

@@ -24,7 +24,6 @@ from campbot.jobs.scheduling import scheduled_jobs
 from campbot.server.serve import run as serve_until_stopped
 from campbot.services.event_file import read_event_file
 from campbot.services.events import get_event, load_event
-from campbot.services.exporting import export_files
 from campbot.services.importing import import_pitches, read_pitch_file
 from campbot.services.organising import event_status
 from campbot.services.replanning import organiser_closures
@@ -35,6 +34,7 @@ from campbot.slack.slack_text import decode_entities
 from campbot.slack.token_state import token_problem
 from campbot.store.migrate import current_revision
 from campbot.store.tables import Event
+from campbot.web.exports.files import export_files
 
 event_app = typer.Typer(no_args_is_help=True, help="Set the event up.")
 db_app = typer.Typer(no_args_is_help=True, help="Database housekeeping.")

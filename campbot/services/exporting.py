@@ -1,7 +1,9 @@
-"""The published grid, read from the database as the exports' GridView, and written to files.
+"""The published grid, read from the database as the exports' data (campbot.services.public_grid).
 
 Only published versions are shown off Slack: a draft from a solve is the organisers' to
 look at, not the public's. Host display names are the only personal data that leave.
+Rendering (HTML, iCal, CSV, JSON, frab) and writing files is the web face's
+(campbot.web.exports, campbot.web.exports.files): the services return data.
 """
 
 from __future__ import annotations
@@ -9,30 +11,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from campbot.config.context import AppContext
 from campbot.services.errors import NotFound
 from campbot.services.problem_builder import session_id as session_key  # one id in solver files, exports, UIDs
+from campbot.services.public_grid import GridView, PitchListItem, ViewRoom, ViewSession, ViewSlot
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, PitchHost, Placement, Room, Slot, Vote
-from campbot.web.exports import (
-    GridView,
-    PitchListItem,
-    ViewRoom,
-    ViewSession,
-    ViewSlot,
-    render_event_ical,
-    render_frab_json,
-    render_grid_csv,
-    render_grid_html,
-    render_grid_json,
-    render_person_ical,
-    render_pitches_csv,
-    render_pitches_json,
-)
 
 
 def _published(db: Session, event_id: int, number: int | None) -> GridVersion | None:
@@ -155,52 +142,10 @@ def loaders_for(ctx: AppContext, event_id: int) -> Loaders:
     )
 
 
-FORMATS: dict[str, str] = {
-    "html": "grid.html",
-    "ical": "event.ics",
-    "csv": "grid.csv",
-    "json": "grid.json",
-    "frab": "schedule.json",
-    "pitches": "pitches.json",
-    "pitches-csv": "pitches.csv",
-}
-
-
-def export_files(ctx: AppContext, event_id: int, out_dir: Path, formats: list[str] | None = None,
-                 *, number: int | None = None) -> list[Path]:
-    """Write the published grid (and the pitch list) in the asked formats; returns the paths."""
+def published_export(ctx: AppContext, event_id: int, number: int | None = None) -> tuple[GridView, list[PitchListItem]]:
+    """Published version `number` (the latest when None) and the pitch list: everything the
+    exports show. NotFound, with the fix, when no grid is published yet."""
     view = grid_view(ctx, event_id, number)
     if view is None:
         raise NotFound("No grid is published yet: publish one first (/camp publish or campbot publish).")
-    unknown = [f for f in formats or [] if f not in FORMATS]
-    if unknown:
-        raise NotFound(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pitches = pitch_list(ctx, event_id)
-    renderers: dict[str, Callable[[], str | bytes]] = {
-        "html": lambda: render_grid_html(view),
-        "ical": lambda: render_event_ical(view),
-        "csv": lambda: render_grid_csv(view),
-        "json": lambda: render_grid_json(view),
-        "frab": lambda: render_frab_json(view),
-        "pitches": lambda: render_pitches_json(pitches),
-        "pitches-csv": lambda: render_pitches_csv(pitches),
-    }
-    written = []
-    for fmt in formats or list(FORMATS):
-        path = out_dir / FORMATS[fmt]
-        content = renderers[fmt]()
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def person_ical(ctx: AppContext, token: str, event_id: int) -> bytes | None:
-    view = grid_view(ctx, event_id)
-    person = person_feed(ctx, token)
-    if view is None or person is None:
-        return None
-    return render_person_ical(view, person[1], person[0])
+    return view, pitch_list(ctx, event_id)

@@ -12,10 +12,11 @@ from sqlmodel import select
 
 from campbot.config.context import AppContext
 from campbot.services.errors import NotFound
-from campbot.services.exporting import export_files, grid_view, person_feed, pitch_list
+from campbot.services.exporting import grid_view, person_feed, pitch_list
 from campbot.services.importing import import_pitches, read_pitch_file
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, Slot
+from campbot.web.exports.files import export_files
 from tests.conftest import ROOT
 
 

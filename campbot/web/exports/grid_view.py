@@ -1,12 +1,12 @@
-"""The data contract between the rest of campbot and the exports.
+"""What every export format asks of the published grid, answered once.
 
 Every renderer in :mod:`campbot.web.exports` takes a :class:`GridView` (or a list of
-:class:`PitchListItem`) and returns text or bytes.  Nothing here knows about the
-database or Slack: whoever publishes a grid builds one of these frozen snapshots, so
-the renderers stay pure and are trivial to test.  All user-typed text (titles, host
+:class:`PitchListItem`), the data contract defined service-side in campbot.services.public_grid
+and named here too, and returns text or bytes.  Nothing here knows about the database or
+Slack, so the renderers stay pure and are trivial to test.  All user-typed text (titles, host
 names, descriptions) arrives raw; each renderer escapes for its own format.
 
-The helpers at the bottom answer the questions every format asks ("which slots, in
+The helpers below answer the questions every format asks ("which slots, in
 what order, which day is this", "where and when does this session happen", "what is
 its notes link") once, so the HTML, iCal, CSV and frab outputs can never disagree.
 """
@@ -17,83 +17,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+# the data contract, named here too for the renderers and their tests
+from campbot.services.public_grid import GridView as GridView
+from campbot.services.public_grid import PitchListItem as PitchListItem
+from campbot.services.public_grid import ViewRoom as ViewRoom
+from campbot.services.public_grid import ViewSession as ViewSession
+from campbot.services.public_grid import ViewSlot as ViewSlot
 from campbot.services.slugs import slugify
-
-
-@dataclass(frozen=True)
-class ViewRoom:
-    """A room as attendees see it.  ``features`` uses the same names as session needs."""
-
-    id: str
-    name: str
-    capacity: int
-    features: tuple[str, ...] = ()
-    closed: tuple[str, ...] = ()  # slot ids in which the room is not available (shown as "Closed")
-
-
-@dataclass(frozen=True)
-class ViewSlot:
-    """A time slot; ``start``/``end`` are timezone-aware, ``block`` names the run between breaks."""
-
-    id: str
-    start: datetime
-    end: datetime
-    block: str = ""
-
-
-@dataclass(frozen=True)
-class ViewSession:
-    """A placed session.  ``slot_ids`` holds one slot, or two consecutive ones for a double."""
-
-    id: str  # stable pitch id, e.g. "p12"
-    title: str
-    room_id: str
-    slot_ids: tuple[str, ...]
-    hosts: tuple[str, ...] = ()  # display names only, never Slack ids
-    description: str = ""
-    format: str = "discussion"
-    needs: tuple[str, ...] = ()  # step_free, projector, hearing_loop, quiet, whiteboard (services.event_file.FEATURES)
-    tags: tuple[str, ...] = ()
-    interested: int = 0
-
-
-@dataclass(frozen=True)
-class GridView:
-    """One published version of the grid, frozen, with everything the exports need."""
-
-    event_name: str
-    event_slug: str
-    timezone: str  # IANA name, e.g. "Europe/London"
-    version: int
-    published_at: datetime
-    rooms: tuple[ViewRoom, ...]
-    slots: tuple[ViewSlot, ...]
-    sessions: tuple[ViewSession, ...]
-    hashtag: str = ""  # event tag, e.g. "#LGC26"
-    # e.g. "https://notes.example.org/lgc26/{session}"; placeholders {session}, {slug}, {slot}, {room}
-    notes_url_pattern: str = ""
-    changelog: tuple[str, ...] = ()  # e.g. "moved: X, Room 2 11:00 -> Room 5 14:00"
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The event's timezone; every time a person reads is shown in it."""
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class PitchListItem:
-    """One pitch for the open pitch list: public facts only, no Slack ids, no voters."""
-
-    id: str
-    title: str
-    hosts: tuple[str, ...] = ()
-    format: str = "discussion"
-    tags: tuple[str, ...] = ()
-    interested: int = 0
-    status: str = "open"  # e.g. open, withdrawn, merged, scheduled
-
 
 NEED_LABELS: dict[str, str] = {
     "step_free": "Step-free access",
