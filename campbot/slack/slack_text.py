@@ -12,7 +12,7 @@ become a mention), and only the plain runs and the tokens' labels are decoded, o
 the edge: listeners call `parse` on what Slack sent and hand the decoded text on; nothing
 after that decodes again (the output side escapes again with campbot.slack.escape, once).
 
-Pure functions, no I/O: unit-tested in tests/bot/test_slack_text.py.
+Pure functions, no I/O: unit-tested in tests/slack/test_slack_text.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from campbot.web.exports import (
     render_person_ical,
 )
 from campbot.web.exports.grid_view import GridView
-from tests.exports.conftest import at
+from tests.web.exports.conftest import at
 
 
 @pytest.fixture(params=["no sessions", "no slots"])

@@ -19,7 +19,7 @@ from campbot.web.exports.grid_view import GridView
 from campbot.web.exports.html import render_grid_html
 from campbot.web.exports.ical import render_event_ical
 from campbot.web.exports.json_export import render_grid_json
-from tests.exports.conftest import make_lgc_view
+from tests.web.exports.conftest import make_lgc_view
 
 BASE = make_lgc_view()
 ALLOWED_TAGS = {

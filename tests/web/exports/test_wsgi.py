@@ -15,8 +15,8 @@ import requests
 from icalendar import Calendar
 
 from campbot.web.exports.wsgi import make_export_app
-from tests.exports.conftest import PITCHES, at, make_lgc_view
-from tests.exports.serving import Store, serve
+from tests.web.exports.conftest import PITCHES, at, make_lgc_view
+from tests.web.exports.serving import Store, serve
 
 
 @dataclass

@@ -23,9 +23,9 @@ import pytest
 
 from campbot.web.exports.grid_view import GridView
 from campbot.web.exports.wsgi import make_export_app
-from tests.exports.conftest import PITCHES, at, make_lgc_view
-from tests.exports.serving import Store, serve
 from tests.support.browser import Browser, png_size, require_chromium, run_cli
+from tests.web.exports.conftest import PITCHES, at, make_lgc_view
+from tests.web.exports.serving import Store, serve
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import pytest
 
 from campbot.web.exports.grid_view import GridView
 from campbot.web.exports.html import NEED_ICONS, render_grid_html
-from tests.exports.conftest import at
+from tests.web.exports.conftest import at
 
 
 class Page(HTMLParser):
