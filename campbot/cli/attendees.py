@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,7 +23,13 @@ from sqlalchemy.exc import OperationalError
 
 from campbot.config.context import AppContext, build_context
 from campbot.config.settings import load_settings
+from campbot.services.attendee_links import link_email, make_token, mark_link_sent, personal_link, revoke, signing_key
+from campbot.services.attendee_list import ImportRefused, decode_csv, import_attendees
+from campbot.services.attendees import find_attendee, list_attendees
 from campbot.services.errors import ServiceError
+from campbot.services.events import get_event
+from campbot.services.mailer import send_messages, smtp_config
+from campbot.web.exports.link_sheet import link_sheet_html
 
 app = typer.Typer(no_args_is_help=True, help="The attendee list and everyone's personal link (for the web).")
 
@@ -60,8 +67,6 @@ def _run(database_url: str | None, fn: Callable[[AppContext], T]) -> T:
 
 
 def _event_id(ctx: AppContext, slug: str | None) -> tuple[int, str]:
-    from campbot.services.events import get_event
-
     event = get_event(ctx, slug)
     assert event.id is not None
     return event.id, event.name
@@ -79,7 +84,6 @@ def import_cmd(
     Rows that cannot be used are listed with their line and the fix, and the others are
     imported; import the corrected file again to add the rest (nothing is ever doubled).
     Exit code 1 when some rows were left out."""
-    from campbot.services.attendee_list import ImportRefused, decode_csv, import_attendees
 
     def run(ctx: AppContext) -> int:
         try:
@@ -125,9 +129,6 @@ def links_cmd(
     database_url: str = DatabaseOption,
 ) -> None:
     """Print every attendee's name, email and personal link (tab-separated)."""
-    from campbot.services.attendee_links import make_token, personal_link, signing_key
-    from campbot.services.attendees import list_attendees
-    from campbot.web.exports.link_sheet import link_sheet_html
 
     def run(ctx: AppContext) -> None:
         event_id, event_name = _event_id(ctx, event)
@@ -162,11 +163,7 @@ def send_cmd(
 
     Each current link is mailed once: running it again mails only those not reached yet (a new
     attendee, a revoked link, an address that failed). Exit code 1 when some could not be sent."""
-    from email.message import EmailMessage
 
-    from campbot.services.attendee_links import link_email, make_token, mark_link_sent, personal_link, signing_key
-    from campbot.services.attendees import find_attendee, list_attendees
-    from campbot.services.mailer import send_messages, smtp_config
 
     def run(ctx: AppContext) -> int:
         config = None if dry_run else smtp_config(ctx.settings)  # a missing setting is said before any work
@@ -212,8 +209,6 @@ def revoke_cmd(
     database_url: str = DatabaseOption,
 ) -> None:
     """Stop an attendee's link (lost, shared, or sent to the wrong person) and print their new one."""
-    from campbot.services.attendee_links import make_token, personal_link, revoke, signing_key
-    from campbot.services.attendees import find_attendee
 
     def run(ctx: AppContext) -> None:
         event_id, _name = _event_id(ctx, event)

@@ -34,6 +34,7 @@ from campbot.services.importing import import_pitches, read_pitch_file
 from campbot.services.notifying import run_due
 from campbot.services.voting import toggle_vote, voting_plan
 from campbot.slack.blocks.camp import room_change_text
+from campbot.slack.blocks.preview import choice_lines, figures_lines
 from campbot.slack.local_slack import Call, LocalSlack
 from campbot.slack.notifier import slack_notifiers
 from campbot.slack.outbound.limits import LOCAL_UNLIMITED
@@ -113,7 +114,6 @@ def _solve(ctx: AppContext, event_id: int, console: Console, *, kind: str, secon
     result = solving.solve_result(ctx, run_id)
     if result.status != "done" or result.grid_version_id is None:
         raise ServiceError(f"the {kind} failed: {result.error}")
-    from campbot.slack.blocks.preview import choice_lines, figures_lines
 
     console.print("[bold]Private preview for the organisers[/bold]")
     other = result.room_for_everyone

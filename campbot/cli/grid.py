@@ -11,16 +11,36 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
+from sqlmodel import col, select
+
+from campbot.cli.common import err, out, with_context
+from campbot.jobs.scheduling import follow_schedule_changes
+from campbot.services import solving
+from campbot.services.errors import ServiceError
+from campbot.services.events import get_event
+from campbot.services.grid_queries import latest_draft, load_grid
+from campbot.services.publishing import diff_grids, draft_changes, publish_with_report
+from campbot.services.replanning import close_room as close
+from campbot.services.replanning import host_gone as gone
+from campbot.services.replanning import split_room_words
+from campbot.services.solving import clamp_seconds, last_run_seconds, solve_result, start_solve
+from campbot.services.times import slot_label
+from campbot.slack.blocks.camp import room_change_text
+from campbot.slack.blocks.preview import choice_lines, figures_lines
+from campbot.slack.listeners.cards import wait_idle
+from campbot.slack.listeners.organiser_grid import publish_text
+from campbot.slack.notifier import slack_notifiers
+from campbot.slack.slack_text import parse, person_ref
+from campbot.store.db import session_scope
+from campbot.store.tables import Slot
+from scheduler.__main__ import main as scheduler_main
 
 
 def _parse_at(text: str | None, tz_name: str, day: datetime | None) -> datetime | None:
     """--at: an ISO time ("2026-06-20T12:00", with or without offset) or "HH:MM" on the camp's day."""
-    from zoneinfo import ZoneInfo
-
-    from campbot.services.errors import ServiceError
-
     if not text:
         return None
     tz = ZoneInfo(tz_name)
@@ -39,13 +59,6 @@ def _parse_at(text: str | None, tz_name: str, day: datetime | None) -> datetime 
 
 def _print_result(ctx: Any, run_id: int, slug: str) -> int:
     """The draft as an organiser reads it: slot by slot, then the figures beside the baseline."""
-    from campbot.cli.main import err, out
-    from campbot.services.grid_queries import load_grid
-    from campbot.services.publishing import diff_grids, draft_changes
-    from campbot.services.solving import solve_result
-    from campbot.slack.blocks.grid import slot_label
-    from campbot.slack.blocks.preview import choice_lines, figures_lines
-
     result = solve_result(ctx, run_id)
     if result.status != "done" or result.grid_version_id is None:
         err.print(f"the {result.kind} failed: {result.error}", markup=False, highlight=False)
@@ -79,12 +92,12 @@ def _print_result(ctx: Any, run_id: int, slug: str) -> int:
     return 0
 
 
+CARDS_WAIT_SECONDS = 120.0  # a publish's card updates, paced under Slack's limits, before the command ends
 EventOpt = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event).")
 DbOpt = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL.")
 
 
 def register(app: typer.Typer) -> None:
-    from campbot.services import solving
 
     @app.command()
     def pin(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
@@ -131,14 +144,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Solve the event (--event) into a draft grid, or a problem file (--problem) into a solution file."""
         if problem is not None:
-            from scheduler.__main__ import main as scheduler_main
 
             argv = [str(problem), "--time-limit", str(time_limit), "--seed", str(seed), "--workers", str(workers),
                     "--objective", objective]
             if out:
                 argv += ["--out", str(out)]
             raise typer.Exit(scheduler_main(argv))
-        from campbot.cli.main import with_context
 
         raise typer.Exit(with_context(database_url, lambda ctx: _solve_event(ctx, event, seconds, kind="solve")))
 
@@ -151,14 +162,6 @@ def register(app: typer.Typer) -> None:
         database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
     ) -> None:
         """Publish a draft grid as the next version: Slack posts, card updates, changelog and DMs."""
-        from campbot.cli.main import out, with_context
-        from campbot.jobs.scheduling import follow_schedule_changes
-        from campbot.services.errors import ServiceError
-        from campbot.services.events import get_event
-        from campbot.services.grid_queries import latest_draft
-        from campbot.services.publishing import publish_with_report
-        from campbot.slack.listeners.organiser_grid import publish_text
-        from campbot.slack.notifier import slack_notifiers
 
         def go(ctx: Any) -> int:
             ev = get_event(ctx, event)
@@ -170,6 +173,10 @@ def register(app: typer.Typer) -> None:
             notifier = slack_notifiers(ctx)(ev.id) if ctx.settings.slack_bot_token is not None else None
             ctx = follow_schedule_changes(ctx)
             _, report = publish_with_report(ctx, ev.id, draft.id, actor="cli", notifier=notifier)
+            if notifier is not None and not wait_idle(ctx, CARDS_WAIT_SECONDS):
+                # the cards go out on their one path, the refresher thread, which dies with this process
+                out.print("Some pitch cards are still to be updated; the running bot will finish them.",
+                          markup=False, highlight=False)
             if notifier is None:
                 out.print(f"Published version {report.number} in the database only: SLACK_BOT_TOKEN is not set, "
                           "so nothing went to Slack. Run this again with the token to send it.",
@@ -195,14 +202,6 @@ def register(app: typer.Typer) -> None:
         database_url: str = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL."),
     ) -> None:
         """Re-plan the rest of the day from the published grid, moving as little as the changes force."""
-        from campbot.cli.main import out, with_context
-        from campbot.services.errors import ServiceError
-        from campbot.services.events import get_event
-        from campbot.services.replanning import close_room as close
-        from campbot.services.replanning import host_gone as gone
-        from campbot.services.replanning import split_room_words
-        from campbot.slack.blocks.camp import room_change_text
-        from campbot.slack.slack_text import parse, person_ref
 
         def go(ctx: Any) -> int:
             ev = get_event(ctx, event)
@@ -226,8 +225,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _pitch_command(event: str | None, database_url: str | None, action: Any) -> None:
-    from campbot.cli.main import out, with_context
-    from campbot.services.events import get_event
 
     def go(ctx: Any) -> None:
         ev = get_event(ctx, event)
@@ -237,11 +234,6 @@ def _pitch_command(event: str | None, database_url: str | None, action: Any) -> 
 
 
 def _first_slot(ctx: Any, event_id: int) -> datetime | None:
-    from sqlmodel import col, select
-
-    from campbot.store.db import session_scope
-    from campbot.store.tables import Slot
-
     with session_scope(ctx.engine) as db:
         slot = db.exec(select(Slot).where(Slot.event_id == event_id).order_by(col(Slot.start))).first()
         return slot.start if slot else None
@@ -249,10 +241,6 @@ def _first_slot(ctx: Any, event_id: int) -> datetime | None:
 
 def _solve_event(ctx: Any, event: str | None, seconds: float | None, *, kind: str,
                  at: datetime | None = None) -> int:
-    from campbot.cli.main import out
-    from campbot.services.events import get_event
-    from campbot.services.solving import clamp_seconds, last_run_seconds, start_solve
-
     ev = get_event(ctx, event)
     assert ev.id is not None
     limit = clamp_seconds(ctx, seconds)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from campbot.config.settings import Settings
 from campbot.store.db import make_engine
+from campbot.store.migrate import upgrade
 from campbot.store.types import utcnow
 
 
@@ -34,8 +35,6 @@ class AppContext:
 
 def build_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     """The one place an engine is made from settings; upgrades the schema unless told not to."""
-    from campbot.store.migrate import upgrade
-
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)

@@ -12,11 +12,20 @@ import logging
 import threading
 from typing import Any
 
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
 from campbot.config.context import build_context
 from campbot.config.settings import Mode, Settings
 from campbot.server.background import start_jobs
+from campbot.server.http_app import make_wsgi_app
 from campbot.server.http_front import FrontLimits, FrontServer, limits_from
+from campbot.server.workers import run_workers
+from campbot.services.errors import NotFound
+from campbot.services.events import get_event
+from campbot.services.requests_seen import forget_old
+from campbot.slack.app import build_app
 from campbot.slack.oauth import oauth_enabled
+from campbot.slack.outbound.limits import parse_overrides
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,10 @@ def make_http_server(wsgi_app: Any, host: str, port: int, limits: FrontLimits | 
 
 
 def check_settings(settings: Settings) -> None:
+    try:  # the pacing limits' format, now rather than at the first send
+        parse_overrides(settings.slack_limits)
+    except ValueError as exc:
+        raise ServeError(f"CAMPBOT_SLACK_LIMITS: {exc}") from None
     if settings.slack_bot_token is None and not (settings.mode == Mode.http and oauth_enabled(settings)):
         raise ServeError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., from the Slack app's OAuth page).")
     if settings.mode == Mode.socket and settings.slack_app_token is None:
@@ -56,11 +69,6 @@ def run(settings: Settings, *, workers: int = 1) -> int:
         log.error("%s", exc)
         print(f"error: {exc}")
         return 2
-    from campbot.services.errors import NotFound
-    from campbot.services.events import get_event
-    from campbot.services.requests_seen import forget_old
-    from campbot.slack.app import build_app
-
     ctx = build_context(settings)
     try:
         event = get_event(ctx)
@@ -68,8 +76,6 @@ def run(settings: Settings, *, workers: int = 1) -> int:
         print(f"error: {exc}")
         return 2
     if settings.mode == Mode.http and workers > 1:
-        from campbot.server.workers import run_workers
-
         forget_old(ctx)
         ctx.engine.dispose()  # no connection may cross the fork
         return run_workers(settings, workers)
@@ -78,14 +84,10 @@ def run(settings: Settings, *, workers: int = 1) -> int:
     stop_scheduler = start_jobs(ctx)
     try:
         if settings.mode == Mode.socket:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             assert settings.slack_app_token is not None
             print(f"campbot: serving {event.name} over Socket Mode (Ctrl-C to stop)")
             SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value()).start()
         else:
-            from campbot.server.http_app import make_wsgi_app
-
             server = make_http_server(
                 make_wsgi_app(ctx, bolt_app), settings.http_host, settings.http_port, limits_from(settings)
             )
@@ -100,8 +102,7 @@ def run(settings: Settings, *, workers: int = 1) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if stop_scheduler is not None:
-            stop_scheduler()
+        stop_scheduler()
         ctx.engine.dispose()
     return 0
 

@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
+from campbot.config.settings import load_settings
+from campbot.server.serve import ServeError, check_settings
 from campbot.store.db import make_engine, session_scope
 from campbot.store.tables import Pitch, Room, Vote
 from tests.conftest import EXAMPLE_EVENT, ROOT
@@ -85,3 +88,10 @@ def test_bad_slack_limits_are_refused_at_start_with_the_format(database_url: str
     assert result.returncode == 2
     assert "slack_limits" in result.stderr and "bad Slack limit 'chat.update=three/2'" in result.stderr
     assert "method=CALLS/SECONDS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_refuses_bad_slack_limits() -> None:
+    """`campbot serve`'s own start-up check (campbot.server.serve.check_settings) says the same."""
+    settings = load_settings(slack_bot_token="xoxb-x", slack_app_token="xapp-x", slack_limits="chat.update=0/1")
+    with pytest.raises(ServeError, match=r"CAMPBOT_SLACK_LIMITS: bad Slack limit 'chat.update=0/1'"):
+        check_settings(settings)

@@ -28,7 +28,6 @@ from campbot.slack.oauth import oauth_enabled
 from campbot.slack.outage import DB_BUSY, DB_DOWN
 from campbot.slack.outbound.background import NORMAL, pool
 from campbot.slack.replies import tell
-from campbot.slack.replies import user_id_of as user_id_of  # for organiser_grid until its import moves
 from campbot.store.db import checkout_budget, is_busy, within
 from campbot.store.tables import Event
 

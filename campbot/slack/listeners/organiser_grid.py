@@ -40,8 +40,9 @@ from campbot.slack.blocks.camp import room_change_text
 from campbot.slack.directory import SlackDirectory
 from campbot.slack.escape import escape
 from campbot.slack.listeners.camp_router import CampRequest, CampSubcommand, register_subcommand
-from campbot.slack.listeners.common import after_ack, app_context, event_for, tell, user_id_of
+from campbot.slack.listeners.common import after_ack, app_context, event_for
 from campbot.slack.notifier import SlackNotifier
+from campbot.slack.replies import tell, user_id_of
 from campbot.store.tables import Event
 
 log = logging.getLogger(__name__)
