@@ -9,10 +9,10 @@ On success the run leaves a draft GridVersion (Placement rows plus figures: cove
 short, moves, scheduled, bound, the by-hand baseline's figures and every left-out pitch with its
 reason). Nothing is shown to attendees until an organiser publishes it (publishing.py).
 
-Who hears about it is up to the caller's `SolveNotifier`: the Slack one (SlackSolveNotifier)
-keeps a progress message in the organisers' channel up to date with chat.update and then posts
-the private preview to the organiser who asked (an ephemeral message, or a DM if they cannot
-see that channel); the CLI prints.
+Who hears about it is up to the caller's `SolveNotifier`: the Slack one
+(campbot.slack.solve_progress.SlackSolveNotifier) keeps a progress message in the organisers'
+channel up to date with chat.update and then posts the private preview to the organiser who
+asked (an ephemeral message, or a DM if they cannot see that channel); the CLI prints.
 """
 
 from __future__ import annotations

@@ -1,36 +1,29 @@
 """The organisers' grid commands in Slack: solve, re-plan, publish, pin and exclude.
 
 `/camp solve [seconds]` and `/camp replan [seconds]` start a background run (services/solving.py)
-and answer at once. While it runs, a progress message in the organisers' channel (or, when the
-event has none, the channel the command came from) is kept up to date with chat.update. When it
-ends, the organiser who asked gets the **private preview** as an ephemeral message in the channel
-they typed the command in; if Slack refuses that (the bot is not in that channel, or it is a DM),
-the preview comes as a DM from the bot. The preview carries Publish and Re-solve buttons.
+and answer at once; campbot.slack.solve_progress follows the run (a progress message, then the
+organiser's **private preview**, which carries Publish and Re-solve buttons).
 
 Publish (button or `/camp publish`) numbers the draft and sends everything (publishing.py); the
 organiser is told what went out. Buttons check the organiser role again: a preview forwarded
 to someone else is just text to them.
 
-Also here: `/camp pin`, `unpin`, `exclude`, `include`, `close-room`, `open-room`, `host-gone`; and the pitch
-cards' placement provider, so a card refreshed by a vote keeps its room and time.
+Also here: `/camp pin`, `unpin`, `exclude`, `include`, `close-room`, `open-room`, `host-gone`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from campbot.config.context import AppContext
 from campbot.services import publishing, replanning, solving
 from campbot.services.errors import NotAllowed, ServiceError
-from campbot.services.grid_queries import latest_draft, load_grid
+from campbot.services.grid_queries import latest_draft
 from campbot.services.organising import REFUSAL, is_organiser
 from campbot.services.solving import PITCH_ID_MAX
 from campbot.services.text_checks import small_number
@@ -43,102 +36,10 @@ from campbot.slack.listeners.camp_router import CampRequest, CampSubcommand, reg
 from campbot.slack.listeners.common import after_ack, app_context, event_for
 from campbot.slack.notifier import SlackNotifier
 from campbot.slack.replies import tell, user_id_of
+from campbot.slack.solve_progress import SlackSolveNotifier
 from campbot.store.tables import Event
 
 log = logging.getLogger(__name__)
-
-SLACK_PROGRESS_EVERY = 3.0  # chat.update is rate limited (~50/min); every 3 s is plenty for a person
-
-
-class SlackSolveNotifier:
-    """Follows one run in Slack: a progress message, then the private preview (see module doc)."""
-
-    def __init__(
-        self, ctx: AppContext, client: WebClient, *, user: str, progress_channel: str, preview_channel: str, kind: str
-    ) -> None:
-        self.ctx, self.client, self.user, self.kind = ctx, client, user, kind
-        self.progress_channel, self.preview_channel = progress_channel, preview_channel
-        self.ts: str | None = None
-        self.channel: str | None = None
-        self._last = 0.0
-        self._lock = threading.Lock()
-
-    def started(self, run_id: int) -> None:
-        blocks = preview_blocks.progress_blocks(self.kind, self.user, 0.0, "starting the solver")
-        try:
-            resp = self.client.chat_postMessage(channel=self.progress_channel, text="Solving…", blocks=blocks)
-        except SlackApiError as exc:
-            log.warning("progress message for run %s not posted: %s", run_id, exc.response.get("error"))
-            return
-        self.channel, self.ts = str(resp["channel"]), str(resp["ts"])
-        solving.set_progress_message(self.ctx, run_id, self.channel, self.ts)
-
-    def progress(self, run_id: int, fraction: float, note: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if self.ts is None or now - self._last < SLACK_PROGRESS_EVERY:
-                return
-            self._last = now
-        self._update(preview_blocks.progress_blocks(self.kind, self.user, fraction, note), "Solving…")
-
-    def finished(self, run_id: int) -> None:
-        result = solving.solve_result(self.ctx, run_id)
-        seconds = solving.get_run(self.ctx, run_id).seconds
-        if result.status != "done" or result.grid_version_id is None:
-            self._update(
-                preview_blocks.progress_blocks(self.kind, self.user, 1.0, f"failed: {result.error}", state="failed"),
-                "The solve failed",
-            )
-            self._private(
-                f"The {preview_blocks.WHAT.get(self.kind, self.kind)} failed: {escape(result.error)}",
-                preview_blocks.failed_blocks(self.kind, result.error, seconds),
-            )
-            return
-        f = result.figures
-        other = result.room_for_everyone
-        note = (
-            f"done: coverage {f.get('coverage', 0):.1f}% (by hand "
-            f"{(f.get('baseline') or {}).get('coverage', 0):.1f}%)"
-            + (f", and a room-for-everyone grid at {other.figures.get('coverage', 0):.1f}%" if other else "")
-            + "; the preview went to the organiser"
-        )
-        self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, note, state="done"), "Solved")
-        grid = load_grid(self.ctx, result.grid_version_id)
-        changes = publishing.draft_changes(self.ctx, result.grid_version_id)
-        alternative = None
-        if other is not None:
-            differences = publishing.diff_grids(grid, load_grid(self.ctx, other.grid_version_id))
-            alternative = preview_blocks.Alternative(other.grid_version_id, other.figures,
-                                                     [c.line for c in differences])
-        blocks = preview_blocks.preview_blocks(grid, f, changes=changes, seconds=seconds, alternative=alternative)
-        text = f"Draft grid ready: coverage {f.get('coverage', 0):.1f}%"
-        if other is not None:
-            text = (f"Two draft grids ready: highest coverage {f.get('coverage', 0):.1f}%, room for everyone "
-                    f"{other.figures.get('coverage', 0):.1f}%")
-        self._private(text, blocks)
-
-    def _update(self, blocks: list[dict[str, Any]], text: str) -> None:
-        if self.ts is None or self.channel is None:
-            return
-        try:
-            self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.info("progress update failed: %s", exc.response.get("error"))
-
-    def _private(self, text: str, blocks: list[dict[str, Any]]) -> None:
-        """Ephemeral to the organiser where they asked; a DM if that is refused."""
-        if self.preview_channel and not self.preview_channel.startswith("D"):
-            try:
-                self.client.chat_postEphemeral(channel=self.preview_channel, user=self.user, text=text, blocks=blocks)
-                return
-            except SlackApiError as exc:
-                log.info("ephemeral preview refused (%s); sending a DM", exc.response.get("error"))
-        try:
-            opened = self.client.conversations_open(users=self.user)
-            self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.warning("could not send the preview to %s: %s", self.user, exc.response.get("error"))
-
 
 def _seconds(args: list[str]) -> float | None:
     if not args:
