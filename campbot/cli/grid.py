@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from campbot.cli.common import err, out, with_context
 from campbot.jobs.scheduling import follow_schedule_changes
-from campbot.services import solving
+from campbot.services import pins
 from campbot.services.errors import ServiceError
 from campbot.services.events import get_event
 from campbot.services.grid_queries import latest_draft, load_grid
@@ -104,28 +104,28 @@ def register(app: typer.Typer) -> None:
             places: list[str] = typer.Argument(None, help="A room (r3 or its name) and/or a slot (t2 or 11:00)."),
             event: str = EventOpt, database_url: str = DbOpt) -> None:
         """Pin a pitch to a room and/or a slot; the next solve keeps it there."""
-        _pitch_command(event, database_url, lambda ctx, eid: solving.pin_pitch(ctx, eid, pitch, places or [],
+        _pitch_command(event, database_url, lambda ctx, eid: pins.pin_pitch(ctx, eid, pitch, places or [],
                                                                                actor="cli"))
 
     @app.command()
     def unpin(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
               event: str = EventOpt, database_url: str = DbOpt) -> None:
         """Let the solver place a pinned pitch freely again."""
-        _pitch_command(event, database_url, lambda ctx, eid: solving.unpin_pitch(ctx, eid, pitch, actor="cli"))
+        _pitch_command(event, database_url, lambda ctx, eid: pins.unpin_pitch(ctx, eid, pitch, actor="cli"))
 
     @app.command()
     def exclude(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
                 event: str = EventOpt, database_url: str = DbOpt) -> None:
         """Leave a pitch out of the next solves."""
         _pitch_command(event, database_url,
-                       lambda ctx, eid: solving.set_excluded(ctx, eid, pitch, True, actor="cli"))
+                       lambda ctx, eid: pins.set_excluded(ctx, eid, pitch, True, actor="cli"))
 
     @app.command()
     def include(pitch: str = typer.Argument(..., help="The pitch: #12, 12 or words from its title."),
                 event: str = EventOpt, database_url: str = DbOpt) -> None:
         """Take an excluded pitch back into the next solves."""
         _pitch_command(event, database_url,
-                       lambda ctx, eid: solving.set_excluded(ctx, eid, pitch, False, actor="cli"))
+                       lambda ctx, eid: pins.set_excluded(ctx, eid, pitch, False, actor="cli"))
 
     @app.command()
     def solve(

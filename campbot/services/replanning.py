@@ -20,8 +20,9 @@ from sqlmodel import col, select
 
 from campbot.config.context import AppContext
 from campbot.services.errors import NotFound, ServiceError
+from campbot.services.pins import find_room, find_slot
 from campbot.services.problem_builder import frozen_slot_keys
-from campbot.services.solving import SolveNotifier, find_room, find_slot, start_solve
+from campbot.services.solving import SolveNotifier, start_solve
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Room, Slot
 

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from campbot.config.context import AppContext
-from campbot.services import publishing, solver_runner, solving
+from campbot.services import pins, publishing, solver_runner, solving
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.grid_queries import load_grid, published_grid
 from campbot.services.problem_builder import build_problem
@@ -235,12 +235,12 @@ def test_pin_and_exclude_are_kept_by_the_next_solve(sctx: AppContext, event: Eve
     a = add_pitch(sctx, event, "Pinned talk", "U1")
     b = add_pitch(sctx, event, "Excluded talk", "U2")
     add_pitch(sctx, event, "Other", "U3")
-    assert "Library" in solving.pin_pitch(sctx, event.id, f"p{a}", ["Library", "14:00"])
-    assert "left out" in solving.set_excluded(sctx, event.id, "excluded talk", True)
+    assert "Library" in pins.pin_pitch(sctx, event.id, f"p{a}", ["Library", "14:00"])
+    assert "left out" in pins.set_excluded(sctx, event.id, "excluded talk", True)
     with pytest.raises(ServiceError, match="neither a room nor a slot"):
-        solving.pin_pitch(sctx, event.id, f"p{a}", ["Narnia"])
+        pins.pin_pitch(sctx, event.id, f"p{a}", ["Narnia"])
     with pytest.raises(NotFound):
-        solving.pin_pitch(sctx, event.id, "no such thing", ["r1"])
+        pins.pin_pitch(sctx, event.id, "no such thing", ["r1"])
 
     run_id = solving.start_solve(sctx, event.id, seconds=1, background=False)
 
@@ -249,8 +249,8 @@ def test_pin_and_exclude_are_kept_by_the_next_solve(sctx: AppContext, event: Eve
     grid = load_grid(sctx, result.grid_version_id).by_pitch()
     assert (grid[a].room_key, grid[a].slot_keys) == ("r5", ("t4",))
     assert b not in grid
-    solving.unpin_pitch(sctx, event.id, f"p{a}")
-    solving.set_excluded(sctx, event.id, f"p{b}", False)
+    pins.unpin_pitch(sctx, event.id, f"p{a}")
+    pins.set_excluded(sctx, event.id, f"p{b}", False)
     problem = build_problem(sctx, event.id)
     assert f"p{b}" in {s["id"] for s in problem["sessions"]}
     assert all("pin" not in s for s in problem["sessions"])
@@ -542,10 +542,10 @@ def test_pin_takes_the_weekday_and_time_the_solvers_reasons_suggest(sctx: AppCon
         db.add(last)
         key, clock = last.key, last.start.astimezone(ZoneInfo(event.timezone))
     day, time_of_day = clock.strftime("%a"), clock.strftime("%H:%M")
-    said = solving.pin_pitch(sctx, event.id, f"p{a}", ["r1", day, time_of_day])
+    said = pins.pin_pitch(sctx, event.id, f"p{a}", ["r1", day, time_of_day])
     assert "Pinned" in said and "Main hall" in said
     with session_scope(sctx.engine) as db:
         pitch = db.get(Pitch, a)
         assert pitch is not None and (pitch.pin_room_key, pitch.pin_slot_key) == ("r1", key)
     with pytest.raises(ServiceError, match="neither a room nor a slot"):
-        solving.pin_pitch(sctx, event.id, f"p{a}", ["r1", "Mon", time_of_day])  # no such day at this camp
+        pins.pin_pitch(sctx, event.id, f"p{a}", ["r1", "Mon", time_of_day])  # no such day at this camp

@@ -21,11 +21,11 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from campbot.config.context import AppContext
-from campbot.services import publishing, replanning, solving
+from campbot.services import pins, publishing, replanning, solving
 from campbot.services.errors import NotAllowed, ServiceError
 from campbot.services.grid_queries import latest_draft
 from campbot.services.organising import REFUSAL, is_organiser
-from campbot.services.solving import PITCH_ID_MAX
+from campbot.services.pins import PITCH_ID_MAX
 from campbot.services.text_checks import small_number
 from campbot.slack import slack_text
 from campbot.slack.blocks import preview as preview_blocks
@@ -138,22 +138,22 @@ def _pin(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
     if not req.args:
         raise ServiceError("Usage: `/camp pin #12 r3 11:00` (a room and/or a slot).")
-    return escape(solving.pin_pitch(ctx, req.event.id, req.args[0], req.args[1:], actor=req.user_id))
+    return escape(pins.pin_pitch(ctx, req.event.id, req.args[0], req.args[1:], actor=req.user_id))
 
 
 def _unpin(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    return escape(solving.unpin_pitch(ctx, req.event.id, req.text, actor=req.user_id))
+    return escape(pins.unpin_pitch(ctx, req.event.id, req.text, actor=req.user_id))
 
 
 def _exclude(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    return escape(solving.set_excluded(ctx, req.event.id, req.text, True, actor=req.user_id))
+    return escape(pins.set_excluded(ctx, req.event.id, req.text, True, actor=req.user_id))
 
 
 def _include(ctx: AppContext, req: CampRequest) -> str:
     assert req.event.id is not None
-    return escape(solving.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id))
+    return escape(pins.set_excluded(ctx, req.event.id, req.text, False, actor=req.user_id))
 
 
 CLOSE_ROOM_USAGE = "close-room r3 [from 13:00 | t4 t5]"
@@ -284,11 +284,11 @@ def _draft_menu_callback(apply: Callable[[AppContext, int, str, str], str]) -> C
 
 def _pin_as_in_draft(ctx: AppContext, event_id: int, value: str, user: str) -> str:
     version_id, _, pitch_id = value.partition(":")
-    return solving.pin_as_in_draft(ctx, event_id, int(version_id), int(pitch_id), actor=user)
+    return pins.pin_as_in_draft(ctx, event_id, int(version_id), int(pitch_id), actor=user)
 
 
 def _exclude_from_menu(ctx: AppContext, event_id: int, value: str, user: str) -> str:
-    return solving.set_excluded(ctx, event_id, f"#{value}", True, actor=user)
+    return pins.set_excluded(ctx, event_id, f"#{value}", True, actor=user)
 
 
 pin_select_callback = _draft_menu_callback(_pin_as_in_draft)
