@@ -40,7 +40,8 @@ from campbot.config.settings import load_settings  # noqa: E402
 from campbot.services import organising  # noqa: E402
 from campbot.services.event_file import read_event_file  # noqa: E402
 from campbot.services.events import load_event  # noqa: E402
-from campbot.services.pitching import PitchInput, create_pitch  # noqa: E402
+from campbot.services.pitch_input import PitchInput  # noqa: E402
+from campbot.services.pitching import create_pitch  # noqa: E402
 from campbot.store.db import make_engine  # noqa: E402
 from campbot.store.migrate import upgrade  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402

@@ -17,7 +17,7 @@ from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.event_file import FEATURES
 from campbot.services.people import person_by_name
-from campbot.services.pitching import title_error
+from campbot.services.pitch_input import title_error
 from campbot.services.safe_yaml import YamlFileError, load_yaml_text, read_text_file
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Pitch, PitchHost, Slot, Vote

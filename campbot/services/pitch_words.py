@@ -2,7 +2,7 @@
 
 The Slack modal and the web form ask for the same fields with the same labels and choices,
 so an attendee who pitches on the web and one who pitches in Slack read the same form, and
-the field errors (campbot.services.pitching.check_pitch, keyed by these field names) land
+the field errors (campbot.services.pitch_input.check_pitch, keyed by these field names) land
 beside the same question.
 """
 

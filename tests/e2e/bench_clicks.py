@@ -74,7 +74,8 @@ def main(users: int = 50, clicks: int = 10) -> None:
     from campbot.services.event_file import read_event_file
     from campbot.services.events import load_event
     from campbot.services.organising import set_voting
-    from campbot.services.pitching import PitchInput, create_pitch, set_card_message
+    from campbot.services.pitch_input import PitchInput
+    from campbot.services.pitching import create_pitch, set_card_message
     from campbot.slack.app import build_app, listener_executor
     from campbot.store.db import make_engine
     from campbot.store.migrate import upgrade

@@ -31,7 +31,8 @@ from urllib.parse import urlencode
 import pytest
 
 from campbot.jobs import scheduling as jobs
-from campbot.services.pitching import PitchInput, create_pitch, set_card_message
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch, set_card_message
 from campbot.store.tables import Event
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import FakeSlack

@@ -13,7 +13,8 @@ from sqlmodel import col, select
 
 from campbot.services import solver_runner
 from campbot.services.grid_queries import load_grid, published_grid
-from campbot.services.pitching import PitchInput, create_pitch, get_pitch_card, set_card_message
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch, get_pitch_card, set_card_message
 from campbot.services.voting import toggle_vote
 from campbot.slack.escape import escape
 from campbot.store.db import session_scope

@@ -87,7 +87,8 @@ def test_clicks_queued_behind_the_lock_do_not_hold_up_other_answers(
     from sqlmodel import func, select
 
     from campbot.services import organising
-    from campbot.services.pitching import PitchInput, create_pitch
+    from campbot.services.pitch_input import PitchInput
+    from campbot.services.pitching import create_pitch
     from campbot.store.db import session_scope
     from campbot.store.tables import Vote
 

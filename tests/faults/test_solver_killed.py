@@ -11,7 +11,8 @@ import time
 import psutil
 from sqlmodel import select
 
-from campbot.services.pitching import PitchInput, create_pitch
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, SolveRun
 from tests.e2e.conftest import BotServer

@@ -116,7 +116,8 @@ def test_two_workers_one_scheduler_and_a_killed_worker_loses_nothing(
     with session_scope(ctx.engine) as db:
         pitch_ids = [p.id for p in db.exec(select(Pitch)).all()]
     if not pitch_ids:
-        from campbot.services.pitching import PitchInput, create_pitch
+        from campbot.services.pitch_input import PitchInput
+        from campbot.services.pitching import create_pitch
 
         assert event.id is not None
         pitch_ids = [create_pitch(ctx, event.id, f"U0HOST{i}", PitchInput(title=f"Talk {i}")).id for i in range(3)]

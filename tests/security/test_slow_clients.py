@@ -22,7 +22,8 @@ from campbot.server.http_app import make_wsgi_app
 from campbot.server.http_front import FrontLimits
 from campbot.server.serve import serve_in_thread
 from campbot.services import organising
-from campbot.services.pitching import PitchInput, create_pitch
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch
 from campbot.slack.app import build_app, listener_executor
 from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack

@@ -7,7 +7,8 @@ from sqlmodel import select
 from campbot.config.context import AppContext
 from campbot.services.home import home_for, set_reminders
 from campbot.services.organising import set_voting
-from campbot.services.pitching import PitchInput, create_pitch, withdraw_pitch
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch, withdraw_pitch
 from campbot.services.voting import toggle_vote
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Placement, Room, Slot

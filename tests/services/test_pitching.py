@@ -8,20 +8,9 @@ from sqlmodel import select
 from campbot.config.context import AppContext
 from campbot.services.errors import NotAllowed, ServiceError
 from campbot.services.organising import set_voting
-from campbot.services.pitching import (
-    InvalidPitch,
-    PitchInput,
-    add_paper_pitch,
-    check_pitch,
-    create_pitch,
-    edit_pitch,
-    get_pitch_card,
-    list_pitches,
-    merge_pitches,
-    parse_paper_command,
-    parse_tags,
-    withdraw_pitch,
-)
+from campbot.services.pitch_desk import add_paper_pitch, merge_pitches
+from campbot.services.pitch_input import InvalidPitch, PitchInput, check_pitch, parse_paper_command, parse_tags
+from campbot.services.pitching import create_pitch, edit_pitch, get_pitch_card, list_pitches, withdraw_pitch
 from campbot.services.voting import toggle_vote
 from campbot.store.db import session_scope
 from campbot.store.tables import AuditLog, Event, Pitch, Vote

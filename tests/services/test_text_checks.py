@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campbot.services.pitching import check_paper_pitch, title_error
+from campbot.services.pitch_input import check_paper_pitch, title_error
 from campbot.services.text_checks import invisible, small_number, text_problem, unsavable_character
 
 

@@ -16,7 +16,8 @@ from sqlmodel import select
 
 from campbot.config.context import AppContext
 from campbot.services.organising import set_voting
-from campbot.services.pitching import PitchInput, create_pitch
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch
 from campbot.services.voting import OverQuota, toggle_vote
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Person, Vote

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from campbot.services.home import AgendaItem, HomeData, HomePitch
-from campbot.services.pitching import DESCRIPTION_MAX, TITLE_MAX, PitchCard, PitchInput, SlotTime
+from campbot.services.pitch_input import DESCRIPTION_MAX, TITLE_MAX, PitchInput
+from campbot.services.pitching import PitchCard, SlotTime
 from campbot.slack.blocks import limits
 from campbot.slack.blocks.home import home_view
 from campbot.slack.blocks.pitch_card import pitch_card_blocks, pitch_card_text, withdraw_confirm_blocks

@@ -5,7 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from campbot.services.organising import EventStatus
-from campbot.services.pitching import MergeResult, PitchCard
+from campbot.services.pitch_desk import MergeResult
+from campbot.services.pitching import PitchCard
 from campbot.services.replanning import RoomChange
 from campbot.services.times import slot_times
 from campbot.slack.escape import escape

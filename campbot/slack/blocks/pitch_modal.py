@@ -10,6 +10,7 @@ import json
 from datetime import UTC
 from typing import Any
 
+from campbot.services.pitch_input import DESCRIPTION_MAX, FORMATS, NEEDS, TITLE_MAX, PitchInput, parse_tags
 from campbot.services.pitch_words import (
     DESCRIPTION_PLACEHOLDER,
     FIELD_LABELS,
@@ -20,7 +21,7 @@ from campbot.services.pitch_words import (
     TITLE_PLACEHOLDER,
     UNAVAILABLE_HINT,
 )
-from campbot.services.pitching import DESCRIPTION_MAX, FORMATS, NEEDS, TITLE_MAX, PitchInput, SlotTime, parse_tags
+from campbot.services.pitching import SlotTime
 from campbot.services.times import slot_time
 from campbot.slack.blocks import limits
 from campbot.slack.blocks.common import option, plain

@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.home import set_reminders
-from campbot.services.pitching import event_slots, get_pitch_card, parse_pitch_ref, pitch_for_edit, withdraw_pitch
+from campbot.services.pitch_input import parse_pitch_ref
+from campbot.services.pitching import event_slots, get_pitch_card, pitch_for_edit, withdraw_pitch
 from campbot.services.room_needs import needs_warning
 from campbot.services.voting import toggle_vote
 from campbot.slack.blocks.home import PITCH_ACTION, REMINDERS_ACTION, UNVOTE_ACTION

@@ -17,15 +17,9 @@ from slack_sdk.errors import SlackApiError
 from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.organising import event_status, set_hide_counts, set_voting
-from campbot.services.pitching import (
-    PAPER_USAGE,
-    InvalidPitch,
-    add_paper_pitch,
-    list_pitches,
-    merge_pitches,
-    parse_paper_command,
-    parse_pitch_ref,
-)
+from campbot.services.pitch_desk import add_paper_pitch, merge_pitches
+from campbot.services.pitch_input import PAPER_USAGE, InvalidPitch, parse_paper_command, parse_pitch_ref
+from campbot.services.pitching import list_pitches
 from campbot.slack.blocks.camp import merged_text, paper_added_text, status_text
 from campbot.slack.blocks.pitch_modal import paper_modal
 from campbot.slack.listeners.camp_router import CampReply, CampRequest, CampSubcommand, register_subcommand

@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from campbot.config.context import AppContext
-from campbot.services.pitching import TITLE_MAX, PitchInput, event_slots
+from campbot.services.pitch_input import TITLE_MAX, PitchInput
+from campbot.services.pitching import event_slots
 from campbot.slack import slack_text
 from campbot.slack.blocks.pitch_modal import pitch_modal
 from campbot.slack.listeners import camp_commands  # noqa: F401  (registers status, voting, paper, merge)

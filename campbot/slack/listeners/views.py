@@ -24,14 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.organising import REFUSAL, is_organiser
-from campbot.services.pitching import (
-    PAPER_VOTES_MAX,
-    InvalidPitch,
-    PitchCard,
-    add_paper_pitch,
-    edit_pitch,
-    submit_pitch,
-)
+from campbot.services.pitch_desk import add_paper_pitch
+from campbot.services.pitch_input import PAPER_VOTES_MAX, InvalidPitch
+from campbot.services.pitching import PitchCard, edit_pitch, submit_pitch
 from campbot.services.room_needs import needs_warning
 from campbot.services.text_checks import small_number
 from campbot.slack.blocks.pitch_modal import (
