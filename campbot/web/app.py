@@ -117,7 +117,7 @@ def create_web_app(
     @app.before_request
     def guard() -> Response | None:
         _load_attendee(face)
-        if request.method == "POST":
+        if request.method == "POST" and request.url_rule is not None:  # no such page: a plain 404, not a form error
             wait = face.write_limiter.take(client_key())
             if wait > 0:
                 return too_many(wait)
