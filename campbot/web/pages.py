@@ -13,7 +13,18 @@ import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response as AnyResponse
 
 from campbot.services import attendee_links, attendees, board, home, my_day, pitching, voting
@@ -42,6 +53,8 @@ NOT_SIGNED_IN = ("Open your personal link first",
                  "sent you (by email, or on the card from the registration desk). If you don't have one, ask at "
                  "the registration desk.")
 Page = AnyResponse | str  # what a handler gives Flask: a response (a redirect too) or an HTML body
+VOTE_DONE, VOTE_ERROR = "vote-done", "vote-error"  # a vote's answer, shown beside its pitch
+VOTED_PITCH = "voted"  # session key: the pitch whose answer is waiting to be shown
 FORM_FIELDS = ("title", "description", "format", "length", "needs", "unavailable", "tags")
 
 
@@ -138,7 +151,11 @@ def pitch_list() -> Page:
     q = request.args.get("q", "")[:200]
     tag = request.args.get("tag", "")[:60]
     data = board.pitch_board(current_face().ctx, attendee.event_id, _person_id(attendee), text=q, tag=tag)
-    return render_template("pitches.html", title="Pitches", board=data, q=q, tag=tag,
+    voted = session.pop(VOTED_PITCH, None)
+    answers = get_flashed_messages(with_categories=True, category_filter=[VOTE_DONE, VOTE_ERROR])
+    if not any(p.id == voted for p in data.pitches):
+        voted = None  # shown at the top instead
+    return render_template("pitches.html", title="Pitches", board=data, q=q, tag=tag, voted=voted, answers=answers,
                            format_labels=FORMAT_LABELS, need_labels=NEED_LABELS,
                            hidden_words=voting.HIDDEN_COUNT)
 
@@ -153,12 +170,13 @@ def vote(pitch_id: int) -> Page:
     try:
         result = voting.toggle_vote_for_person(face.ctx, attendee.event_id, _person_id(attendee), pitch_id, want=want)
     except ServiceError as exc:
-        flash(str(exc), "error")
+        flash(str(exc), VOTE_ERROR)
     else:
         left = result.quota - result.used
         flash(("You're interested. " if result.voted else "Interest taken back. ")
-              + f"You have {left} vote{'s' if left != 1 else ''} left.", "success")
+              + f"You have {left} vote{'s' if left != 1 else ''} left.", VOTE_DONE)
         face.refresh_cards(attendee.event_id, [pitch_id])
+    session[VOTED_PITCH] = pitch_id  # the answer is shown on that pitch, where the page scrolls to
     return redirect(url_for("pitch_list", q=q or None, tag=tag or None, _anchor=f"pitch-{pitch_id}"), code=303)
 
 
