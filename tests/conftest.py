@@ -74,7 +74,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     # The tests' fake Slack limits nothing unless a test asks it to, so nor does the pacing
-    # (tests of the pacing set small limits on both: tests/bot/test_pacing.py).
+    # (tests of the pacing set small limits on both: tests/slack/test_slack_pacing.py).
     return load_settings(database_url=database_url, slack_signing_secret="test-signing-secret",
                          slack_bot_token="xoxb-test-token", slack_limits=LOCAL_UNLIMITED)
 

@@ -27,18 +27,11 @@ from sqlmodel import Session, select
 from campbot.config.context import AppContext
 from campbot.services.errors import NotAllowed, NotFound, ServiceError
 from campbot.services.people import person_for_slack_user
-
-# DESCRIPTION_MAX, NEEDS, TITLE_MAX and parse_tags are named here too for campbot.web.pages and its
-# tests, which the web work has open (they are to import them from campbot.services.pitch_input).
-from campbot.services.pitch_input import DESCRIPTION_MAX as DESCRIPTION_MAX
-from campbot.services.pitch_input import NEEDS as NEEDS
-from campbot.services.pitch_input import TITLE_MAX as TITLE_MAX
 from campbot.services.pitch_input import (
     InvalidPitch,
     PitchInput,
     check_pitch,
 )
-from campbot.services.pitch_input import parse_tags as parse_tags
 from campbot.services.voting import VotingState, voting_state
 from campbot.store.db import read_scope, session_scope
 from campbot.store.tables import AuditLog, Event, Person, Pitch, PitchHost, Slot, Vote

@@ -3,7 +3,7 @@
 GOV.UK patterns: one thing per page; a form that fails comes back with "There is a problem"
 at the top (each problem a link to its field) and the same words beside the field; after a
 successful POST the browser is redirected (303) so a reload never sends the form twice. The
-words of field errors are the service's (campbot.services.pitching.check_pitch), the same the
+words of field errors are the service's (campbot.services.pitch_input.check_pitch), the same the
 Slack modal shows. Nothing here needs JavaScript.
 """
 
@@ -27,7 +27,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as AnyResponse
 
-from campbot.services import attendee_links, attendees, board, home, my_day, pitching, voting
+from campbot.services import attendee_links, attendees, board, home, my_day, pitch_input, pitching, voting
 from campbot.services.attendees import AttendeeView
 from campbot.services.errors import NotAllowed, NotFound, ServiceError
 from campbot.services.pitch_words import (
@@ -183,7 +183,7 @@ def vote(pitch_id: int) -> Page:
 # --------------------------------------------------------------------------- pitch, edit, withdraw
 
 
-def _read_form() -> tuple[pitching.PitchInput, dict[str, Any]]:
+def _read_form() -> tuple[pitch_input.PitchInput, dict[str, Any]]:
     """The typed form as a PitchInput, and as typed (to show it again beside its errors)."""
     form = request.form
     title, description, fmt = form.get("title", ""), form.get("description", ""), form.get("format", "")
@@ -191,14 +191,14 @@ def _read_form() -> tuple[pitching.PitchInput, dict[str, Any]]:
     needs, unavailable = form.getlist("needs"), form.getlist("unavailable")
     raw: dict[str, Any] = {"title": title, "description": description, "format": fmt, "length": length,
                            "needs": needs, "unavailable": unavailable, "tags": tags}
-    data = pitching.PitchInput(
+    data = pitch_input.PitchInput(
         title=title, description=description, format=fmt, length=int(length) if length in ("1", "2") else 0,
-        needs=tuple(needs), unavailable_slots=tuple(unavailable), tags=pitching.parse_tags(tags),
+        needs=tuple(needs), unavailable_slots=tuple(unavailable), tags=pitch_input.parse_tags(tags),
     )
     return data, raw
 
 
-def _as_raw(data: pitching.PitchInput) -> dict[str, Any]:
+def _as_raw(data: pitch_input.PitchInput) -> dict[str, Any]:
     return {"title": data.title, "description": data.description, "format": data.format, "length": str(data.length),
             "needs": list(data.needs), "unavailable": list(data.unavailable_slots), "tags": ", ".join(data.tags)}
 
@@ -218,8 +218,8 @@ def _form_page(*, heading: str, action: str, submit: str, raw: dict[str, Any], e
     body = render_template(
         "pitch_form.html", title=page_title, heading=heading, action=action, submit=submit, raw=raw,
         errors=shown, error_order=order, labels=FIELD_LABELS, formats=FORMAT_LABELS, lengths=LENGTH_LABELS,
-        needs=[(n, NEED_LABELS[n]) for n in pitching.NEEDS], slots=slot_options, warning=warning, problem=problem,
-        title_max=pitching.TITLE_MAX, description_max=pitching.DESCRIPTION_MAX,
+        needs=[(n, NEED_LABELS[n]) for n in pitch_input.NEEDS], slots=slot_options, warning=warning, problem=problem,
+        title_max=pitch_input.TITLE_MAX, description_max=pitch_input.DESCRIPTION_MAX,
         title_placeholder=TITLE_PLACEHOLDER, description_placeholder=DESCRIPTION_PLACEHOLDER,
         unavailable_hint=UNAVAILABLE_HINT, tags_hint=TAGS_HINT, submission=request.form.get("submission")
         or secrets.token_urlsafe(16),
@@ -234,7 +234,7 @@ def new_pitch() -> Page:
     face = current_face()
     action, heading, submit = url_for("new_pitch"), "Pitch a session", "Pitch it"
     if request.method == "GET":
-        raw = _as_raw(pitching.PitchInput(title=""))
+        raw = _as_raw(pitch_input.PitchInput(title=""))
         raw["length"] = "1"
         return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors={},
                           event_id=attendee.event_id)
@@ -244,7 +244,7 @@ def new_pitch() -> Page:
     try:
         done = pitching.submit_pitch_for_person(face.ctx, attendee.event_id, _person_id(attendee), data,
                                                 submission_key=key)
-    except pitching.InvalidPitch as exc:
+    except pitch_input.InvalidPitch as exc:
         return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors=exc.errors,
                           event_id=attendee.event_id, status=400,
                           warning=needs_warning(face.ctx, attendee.event_id, data.needs))
@@ -283,7 +283,7 @@ def edit_pitch(pitch_id: int) -> Page:
     data, raw = _read_form()
     try:
         saved = pitching.edit_pitch_for_person(face.ctx, attendee.event_id, pitch_id, person_id, data)
-    except pitching.InvalidPitch as exc:
+    except pitch_input.InvalidPitch as exc:
         return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors=exc.errors,
                           event_id=attendee.event_id, status=400,
                           warning=needs_warning(face.ctx, attendee.event_id, data.needs))

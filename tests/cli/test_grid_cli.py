@@ -13,8 +13,8 @@ from campbot.config.context import AppContext
 from campbot.services.grid_queries import published_grid
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Pitch, Room, SolveRun
-from tests.bot.test_grid_helpers import add_pitch, crowded_camp, vote
 from tests.support.fake_slack import FakeSlack
+from tests.support.grid_camp import add_pitch, crowded_camp, vote
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 solver: the highest-coverage grid, and a "room for everyone" grid whose seats short is no worse
 than the by-hand grid's; Publish on either publishes exactly that grid.
 
-The camp is crowded on purpose (tests/bot/test_grid_helpers.py crowded_camp), so that the
+The camp is crowded on purpose (tests/support/grid_camp.py crowded_camp), so that the
 highest-coverage grid packs some popular sessions into small rooms: the case where the second
 grid matters.
 """
@@ -17,9 +17,9 @@ from campbot.services import solving
 from campbot.services.grid_queries import load_grid, published_grid
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, SolveRun
-from tests.bot.test_grid_helpers import crowded_camp
 from tests.e2e.conftest import BotServer
 from tests.support.fake_slack import Call, FakeSlack
+from tests.support.grid_camp import crowded_camp
 from tests.support.slack_requests import SlackSender
 
 ORG, ORG_CHANNEL = "U0ORGANISE1", "C0ORGS"

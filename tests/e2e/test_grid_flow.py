@@ -19,10 +19,10 @@ from campbot.services.voting import toggle_vote
 from campbot.slack.escape import escape
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Person, PitchHost, SolveRun, Vote
-from tests.bot.test_grid_helpers import at
 from tests.e2e.conftest import BotServer, CampClock
 from tests.e2e.helpers import pitch, replies
 from tests.support.fake_slack import Call, FakeSlack
+from tests.support.grid_camp import at
 from tests.support.slack_requests import SlackSender
 
 ORG = "U0ORGANISE1"

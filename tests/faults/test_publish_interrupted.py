@@ -22,9 +22,9 @@ from campbot.slack.listeners.cards import wait_idle
 from campbot.slack.notifier import slack_notifiers
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion
-from tests.bot.test_grid_helpers import add_pitch, make_draft
 from tests.e2e.conftest import CampClock
 from tests.support.fake_slack import FakeSlack
+from tests.support.grid_camp import add_pitch, make_draft
 
 
 def _announcements(fake: FakeSlack) -> list[dict[str, Any]]:

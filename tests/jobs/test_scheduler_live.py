@@ -157,7 +157,7 @@ def test_taking_the_lead_redraws_a_card_a_dead_process_left_stale(
     from campbot.services import organising, voting
     from campbot.slack.listeners.cards import refresh_card, wait_idle
     from campbot.slack.notifier import SlackNotifier
-    from tests.bot.test_grid_helpers import add_pitch
+    from tests.support.grid_camp import add_pitch
 
     assert event.id is not None
     organising.set_voting(lctx, event.id, open_=True, actor="test")

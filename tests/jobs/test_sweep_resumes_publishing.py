@@ -9,8 +9,8 @@ from campbot.services.notifier import NotifierFactory
 from campbot.slack.listeners.cards import wait_idle
 from campbot.slack.notifier import slack_notifiers
 from campbot.store.tables import Event
-from tests.bot.test_grid_helpers import add_pitch, make_draft
 from tests.support.fake_slack import FakeSlack
+from tests.support.grid_camp import add_pitch, make_draft
 
 
 def test_sweep_resends_only_what_failed(jctx: AppContext, camp: Event, fake_slack: FakeSlack,

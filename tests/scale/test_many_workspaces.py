@@ -283,7 +283,7 @@ def test_publishing_and_reminders_use_the_camps_own_workspace_token(
     from campbot.services import publishing
     from campbot.services.notifying import run_due
     from campbot.store.tables import Slot
-    from tests.bot.test_grid_helpers import add_pitch, make_draft
+    from tests.support.grid_camp import add_pitch, make_draft
 
     camp_b = teams["camp_b"]
     ctx = bot.ctx

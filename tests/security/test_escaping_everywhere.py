@@ -12,10 +12,10 @@ from icalendar import Calendar
 from campbot.services import publishing
 from campbot.slack.notifier import slack_notifiers
 from campbot.store.tables import Event
-from tests.bot.test_grid_helpers import make_draft
 from tests.e2e.conftest import BotServer
 from tests.e2e.helpers import card_posts, pitch
 from tests.support.fake_slack import FakeSlack
+from tests.support.grid_camp import make_draft
 from tests.support.slack_requests import SlackSender
 
 NASTY = "<!channel> <@U0BOSS> <http://evil.example|go> & <b>bo</b> <script>x()</script>"

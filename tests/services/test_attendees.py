@@ -29,7 +29,8 @@ from campbot.services.attendees import (
     voter_person_id,
 )
 from campbot.services.errors import ServiceError
-from campbot.services.pitching import PitchInput, create_pitch
+from campbot.services.pitch_input import PitchInput
+from campbot.services.pitching import create_pitch
 from campbot.services.voting import OverQuota, toggle_vote, toggle_vote_for_person, votes_used
 from campbot.store.db import make_engine, session_scope
 from campbot.store.tables import Attendee, Event, Person, Vote

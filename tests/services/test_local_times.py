@@ -23,8 +23,8 @@ from campbot.services.times import slot_label, slot_time, slot_times
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Slot
 from scheduler.problem_file import parse_problem
-from tests.bot.test_grid_helpers import LONDON, add_pitch
 from tests.conftest import EXAMPLE_EVENT
+from tests.support.grid_camp import LONDON, add_pitch
 
 SUMMER, WINTER = "2026-06-20", "2026-12-05"
 

@@ -21,11 +21,12 @@ import pytest
 from sqlmodel import select
 
 from campbot.server.serve import serve_in_thread
-from campbot.services import pitching
+from campbot.services import pitch_input, pitching
 from campbot.services.attendee_links import personal_token, revoke, signing_key
 from campbot.services.attendee_list import import_attendees
 from campbot.services.attendees import link_slack_user, list_attendees
-from campbot.services.pitching import PitchInput, check_pitch, get_pitch_card, list_pitches
+from campbot.services.pitch_input import PitchInput, check_pitch
+from campbot.services.pitching import get_pitch_card, list_pitches
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Person, Room, Vote
 from campbot.web.app import create_web_app
@@ -270,7 +271,7 @@ def test_bad_fields_get_the_slack_modals_words_beside_each_field_and_nothing_is_
                            format=str(form["format"]), length=int(form["length"]) if form["length"] in "12" else 0,
                            needs=tuple(fields.get("needs", ())),  # type: ignore[arg-type]
                            unavailable_slots=tuple(fields.get("unavailable", ())),  # type: ignore[arg-type]
-                           tags=pitching.parse_tags(str(fields.get("tags", ""))))
+                           tags=pitch_input.parse_tags(str(fields.get("tags", ""))))
         expected = check_pitch(typed, slot_keys)
         assert shown == expected, fields  # the service's words, beside the field
         assert summary_errors(sent.text) == [expected[k] for k in FIELD_ORDER if k in expected]

@@ -22,7 +22,7 @@ from campbot.services import pitching
 from campbot.services.attendee_links import personal_token, signing_key
 from campbot.services.attendee_list import import_attendees
 from campbot.services.attendees import link_slack_user, list_attendees, voter_person_id
-from campbot.services.pitching import PitchInput
+from campbot.services.pitch_input import PitchInput
 from campbot.services.voting import toggle_vote_for_person
 from campbot.store.db import session_scope
 from campbot.store.tables import Vote

@@ -23,8 +23,8 @@ from campbot.slack.notifier import slack_notifiers
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, GridVersion, Person, Pitch, Placement, Room, SentNotification, Slot, SolveRun
 from scheduler.problem_file import parse_problem
-from tests.bot.test_grid_helpers import add_pitch, at, make_draft, vote
 from tests.support.fake_slack import FakeSlack
+from tests.support.grid_camp import add_pitch, at, make_draft, vote
 
 
 @pytest.fixture
