@@ -19,10 +19,11 @@ from sqlmodel import col, select
 from campbot.cli.common import err, out, with_context
 from campbot.jobs.scheduling import follow_schedule_changes
 from campbot.services import pins
+from campbot.services.changelog import diff_grids, draft_changes
 from campbot.services.errors import ServiceError
 from campbot.services.events import get_event
 from campbot.services.grid_queries import latest_draft, load_grid
-from campbot.services.publishing import diff_grids, draft_changes, publish_with_report
+from campbot.services.publishing import publish_with_report
 from campbot.services.replanning import close_room as close
 from campbot.services.replanning import host_gone as gone
 from campbot.services.replanning import split_room_words

@@ -33,13 +33,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from campbot.config.context import AppContext
 from campbot.services import notices
+from campbot.services.changelog import Change, diff_grids
 from campbot.services.errors import NotFound, ServiceError
 from campbot.services.grid_queries import ResolvedGrid, resolve_grid
 from campbot.services.ledger import ALREADY, CLAIMED, FAILED, SENT, claim_attempt, finish
@@ -53,13 +53,6 @@ log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=2)
 TELL_PLAN_FROM = 10.0  # seconds: a publish that takes longer tells the organiser first what goes and how long
-
-
-@dataclass(frozen=True)
-class Change:
-    pitch_id: int
-    kind: str  # moved | added | dropped
-    line: str  # "moved: Title, Main hall 11:00 -> Library 14:00"
 
 
 @dataclass
@@ -76,30 +69,6 @@ class PublishReport:
     dm_users: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     plan: str = ""  # "sending 60 card update(s) and 48 DM(s), about 1 minute"
-
-
-# --------------------------------------------------------------------------- the changelog
-
-
-def diff_grids(previous: ResolvedGrid | None, current: ResolvedGrid) -> list[Change]:
-    """What moved, was added or was dropped between two grids, in time order."""
-    tz = current.tz
-    before = previous.by_pitch() if previous is not None else {}
-    after = current.by_pitch()
-    changes: list[tuple[Any, Change]] = []
-    for pid, now in after.items():
-        was = before.get(pid)
-        if was is None:
-            if previous is not None:
-                changes.append((now.start, Change(pid, "added", f"added: {now.title}, {now.where_when(tz)}")))
-        elif (was.room_key, was.slot_keys) != (now.room_key, now.slot_keys):
-            changes.append((now.start, Change(
-                pid, "moved", f"moved: {now.title}, {was.where_when(tz)} -> {now.where_when(tz)}")))
-    for pid, was in before.items():
-        if pid not in after:
-            changes.append((was.start, Change(pid, "dropped", f"dropped: {was.title}, was {was.where_when(tz)}")))
-    changes.sort(key=lambda c: (c[0], c[1].kind, c[1].pitch_id))
-    return [c for _, c in changes]
 
 
 # --------------------------------------------------------------------------- phase 1
@@ -395,15 +364,3 @@ def _schedule_changed(ctx: AppContext, event_id: int, report: PublishReport) -> 
         except Exception:  # noqa: BLE001 - the grid is out; reminders can be fixed by publishing again
             log.exception("a follow-up of publishing failed")
             report.notes.append("reminders could not be rescheduled; publish again to retry")
-
-
-def draft_changes(ctx: AppContext, grid_version_id: int) -> list[str]:
-    """The changelog a draft would have if published now (empty when nothing is published)."""
-    with session_scope(ctx.engine) as db:
-        version = db.get(GridVersion, grid_version_id)
-        if version is None:
-            raise NotFound("That grid no longer exists; run /camp solve again.")
-        previous = latest_published(db, version.event_id)
-        if previous is None or previous.id is None or previous.id == grid_version_id:
-            return []
-        return [c.line for c in diff_grids(resolve_grid(db, previous.id), resolve_grid(db, grid_version_id))]

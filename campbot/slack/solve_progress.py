@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from campbot.config.context import AppContext
-from campbot.services import publishing, solving
+from campbot.services import changelog, solving
 from campbot.services.grid_queries import load_grid
 from campbot.slack.blocks import preview as preview_blocks
 from campbot.slack.escape import escape
@@ -83,10 +83,10 @@ class SlackSolveNotifier:
         )
         self._update(preview_blocks.progress_blocks(self.kind, self.user, 1.0, note, state="done"), "Solved")
         grid = load_grid(self.ctx, result.grid_version_id)
-        changes = publishing.draft_changes(self.ctx, result.grid_version_id)
+        changes = changelog.draft_changes(self.ctx, result.grid_version_id)
         alternative = None
         if other is not None:
-            differences = publishing.diff_grids(grid, load_grid(self.ctx, other.grid_version_id))
+            differences = changelog.diff_grids(grid, load_grid(self.ctx, other.grid_version_id))
             alternative = preview_blocks.Alternative(other.grid_version_id, other.figures,
                                                      [c.line for c in differences])
         blocks = preview_blocks.preview_blocks(grid, f, changes=changes, seconds=seconds, alternative=alternative)

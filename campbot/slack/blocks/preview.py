@@ -186,7 +186,7 @@ _AS_DIFFERENCE = {"added: ": "placed only here: ", "dropped: ": "left out here: 
 
 
 def _as_difference(line: str) -> str:
-    """A changelog line (publishing.diff_grids) read as "how the other grid differs"."""
+    """A changelog line (changelog.diff_grids) read as "how the other grid differs"."""
     for was, now in _AS_DIFFERENCE.items():
         if line.startswith(was):
             return now + line.removeprefix(was)
