@@ -28,6 +28,11 @@
   process added are seen within a sweep. Every minute the leader also re-derives every
   event's jobs from the database, so a change nobody rescheduled for (an event file loaded
   again with new slot times) still moves the jobs.
+
+Why one module of about 400 lines: the job store names each job's function by this module's
+path ("campbot.jobs.scheduling:remind_slot"), so the functions stay beside the scheduler that
+adds them; moving them to another module orphans the jobs a running camp has stored until the
+leader's next re-derive.
 """
 
 from __future__ import annotations
