@@ -12,6 +12,8 @@ import time
 from collections import Counter
 
 from scheduler.cells import Geometry, geometry
+from scheduler.explain import left_out_reasons
+from scheduler.metrics import measure
 from scheduler.problem import Placement, Problem, Solution, Unscheduled
 
 
@@ -92,9 +94,6 @@ def _free(geo: Geometry, s: int, cell: tuple[int, int], taken: set[tuple[int, in
 
 def baseline(problem: Problem) -> Solution:
     """The by-hand grid with the same figures and left-out reasons as a solve."""
-    from scheduler.explain import left_out_reasons
-    from scheduler.metrics import measure
-
     began = time.perf_counter()
     geo = geometry(problem)
     grid = baseline_grid(geo)

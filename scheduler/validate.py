@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from scheduler.cells import run_of
+from scheduler.metrics import measure, well_placed
 from scheduler.problem import Placement, Problem
 
 
@@ -76,8 +77,6 @@ def violations(problem: Problem, placements: Iterable[Placement]) -> list[str]:
 def report(problem: Problem, placements: Iterable[Placement], unscheduled: Iterable[str] = ()) -> dict[str, Any]:
     """The project's own referee: the same report (keys and figures) as the reference check.py,
     from this module's rules and metrics.py's figures, so tests and benchmarks need no outside file."""
-    from scheduler.metrics import measure, well_placed
-
     placements = list(placements)
     m = measure(problem, placements)
     accounted = well_placed(problem, placements) | set(unscheduled)
