@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from campbot.config.context import AppContext, build_context
@@ -35,7 +36,8 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except (EventFileError, ServiceError) as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        # services write plain text, which may quote what was typed: markup-escaped for rich here
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
         raise typer.Exit(2) from None
     except OperationalError as exc:
         err.print(f"[red]error:[/red] cannot reach the database ({exc.orig}); check CAMPBOT_DATABASE_URL")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 
 from campbot.cli import attendees as cli_attendees
 from campbot.cli import grid as cli_grid
@@ -172,7 +173,7 @@ def main() -> None:
         err.print(f"[red]error:[/red] bad setting in the environment or .env: {problems}")
         sys.exit(2)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] bad setting in the environment or .env: slack_limits: {exc}",
+        err.print(f"[red]error:[/red] bad setting in the environment or .env: slack_limits: {escape(str(exc))}",
                   markup=True, highlight=False)
         sys.exit(2)
     configure_logging(settings)

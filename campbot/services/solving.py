@@ -9,6 +9,8 @@ On success the run leaves a draft GridVersion (Placement rows plus figures: cove
 short, moves, scheduled, bound, the by-hand baseline's figures and every left-out pitch with its
 reason). Nothing is shown to attendees until an organiser publishes it (publishing.py).
 Pins and exclusions, which only change what the next solve is given, are campbot.services.pins.
+Some 415 lines on purpose: one run's whole life (start, the child process, the drafts and their
+figures, the reasons a run failed) reads top to bottom in one place.
 
 Who hears about it is up to the caller's `SolveNotifier`: the Slack one
 (campbot.slack.solve_progress.SlackSolveNotifier) keeps a progress message in the organisers'

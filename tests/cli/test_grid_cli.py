@@ -137,3 +137,6 @@ def test_cli_explains_bad_input_without_a_traceback(camp: list[int]) -> None:
     assert code == 2 and "between 1 and 600 seconds" in out
     code, out = _run("publish", "--event", "lgc26")
     assert code == 2 and "no new draft" in out
+    # what was typed comes back as typed: services write plain text, the command line escapes rich's markup
+    code, out = _run("unpin", "[b]nothing<&>[/b]", "--event", "lgc26")
+    assert code == 2 and "No active pitch matches '[b]nothing<&>[/b]'" in out
