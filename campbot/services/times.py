@@ -63,8 +63,6 @@ def placement_words(entry: PlacedSession | None, tz: ZoneInfo, number: int) -> s
     return f"{entry.room_name}, {slot_label((entry.start, entry.end), tz)} (grid version {number})"
 
 
-# hhmm and day_name are also still defined in campbot.slack.blocks.reminders, which the Notifier
-# work has open; it is to import them from here.
 def hhmm(moment: datetime, timezone: str) -> str:
     """24-hour "14:00" in the event's timezone (never the server's, never UTC)."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")

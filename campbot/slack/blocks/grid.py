@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from campbot.services.grid_queries import GridEntry, ResolvedGrid
-from campbot.services.times import placement_words as placement_words  # named here for publishing's cards
 from campbot.services.times import slot_label
 from campbot.slack.escape import escape, truncate
 

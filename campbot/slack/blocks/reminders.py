@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from campbot.services.notices import SessionLine
+from campbot.services.times import day_name, hhmm
 from campbot.slack.escape import escape, truncate
 
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
@@ -29,17 +29,6 @@ class Message:
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-def hhmm(moment: datetime, timezone: str) -> str:
-    """24-hour "14:00" in the event's timezone (never the server's, never UTC)."""
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
-
-
-def day_name(moment: datetime, timezone: str) -> str:
-    """"Saturday 20 June" in the event's timezone."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%A} {local.day} {local:%B}"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
