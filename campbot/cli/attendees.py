@@ -6,23 +6,18 @@ The work is in campbot.services.attendees, campbot.web.exports.link_sheet and ca
 reads arguments and prints. Known failures (bad file, no event, no SMTP settings, database
 unreachable) are one plain message and exit code 2, like every other campbot command.
 
-It does not import campbot.cli.main (which mounts it): the few lines of error handling it needs are here.
+Like every command module it takes the shared error handling and options from campbot.cli.common.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TypeVar
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import OperationalError
 
-from campbot.config.context import AppContext, build_context
-from campbot.config.settings import load_settings
+from campbot.cli.common import DatabaseOption, EventOption, err, with_context
+from campbot.config.context import AppContext
 from campbot.services.attendee_links import link_email, make_token, mark_link_sent, personal_link, revoke, signing_key
 from campbot.services.attendee_list import ImportRefused, decode_csv, import_attendees
 from campbot.services.attendees import find_attendee, list_attendees
@@ -33,37 +28,14 @@ from campbot.web.exports.link_sheet import link_sheet_html
 
 app = typer.Typer(no_args_is_help=True, help="The attendee list and everyone's personal link (for the web).")
 
-err = Console(stderr=True)
-T = TypeVar("T")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
-DatabaseOption = typer.Option(None, "--database-url", help="Overrides CAMPBOT_DATABASE_URL.")
-EventOption = typer.Option(None, "--event", help="Event slug (default: CAMPBOT_EVENT, or the only event).")
 
 
 def say(text: str) -> None:
     """Print as is (no markup, no wrapping, tabs kept): names and emails come from a ticket list,
     and `links` output is read by scripts."""
     typer.echo(text)
-
-
-@contextmanager
-def _friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except ServiceError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-    except OperationalError as exc:
-        err.print(f"error: cannot reach the database ({exc.orig}); check CAMPBOT_DATABASE_URL",
-                  markup=False, highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _run(database_url: str | None, fn: Callable[[AppContext], T]) -> T:
-    with _friendly_errors():
-        settings = load_settings(**({"database_url": database_url} if database_url else {}))
-        return fn(build_context(settings))
 
 
 def _event_id(ctx: AppContext, slug: str | None) -> tuple[int, str]:
@@ -119,7 +91,7 @@ def import_cmd(
             return 1
         return 0
 
-    raise typer.Exit(_run(database_url, run))
+    raise typer.Exit(with_context(database_url, run))
 
 
 @app.command("links")
@@ -148,7 +120,7 @@ def links_cmd(
             err.print(f"wrote {sheet} ({len(rows)} cards). It holds everyone's personal link: print it for the "
                       "registration desk and keep it there.", markup=False, highlight=False)
 
-    _run(database_url, run)
+    with_context(database_url, run)
 
 
 @app.command("send")
@@ -199,7 +171,7 @@ def send_cmd(
             err.print(f"  {address}: {why}", markup=False, highlight=False, soft_wrap=True)
         return 1 if report.failed else 0
 
-    raise typer.Exit(_run(database_url, run))
+    raise typer.Exit(with_context(database_url, run))
 
 
 @app.command("revoke")
@@ -219,4 +191,4 @@ def revoke_cmd(
         say(link)
         say("`campbot attendees send` mails it to them.")
 
-    _run(database_url, run)
+    with_context(database_url, run)

@@ -69,6 +69,7 @@ class PublishReport:
     dm_users: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     plan: str = ""  # "sending 60 card update(s) and 48 DM(s), about 1 minute"
+    cards: int = 0  # pitch cards handed to the face to redraw (it sends them on its own, paced)
 
 
 # --------------------------------------------------------------------------- phase 1
@@ -173,7 +174,7 @@ def publish_with_report(ctx: AppContext, event_id: int, grid_version_id: int, *,
         cards = _cards_to_update(db, event_id, grid, changes)
         dms = _dm_targets(db, changes) if version.number > 1 else {}
     hosts = _host_sessions(grid, event.notes_url_pattern) if version.number == 1 else {}
-    report = PublishReport(version.id, version.number, list(version.changelog))
+    report = PublishReport(version.id, version.number, list(version.changelog), cards=len(cards))
     grid_post = notices.GridPost(grid, changelog_hint=version.number > 1)
     posts = notifier.pieces(grid_post) if event.announce_channel else 0
     report.plan, seconds = send_plan(notifier, posts + (1 if version.number > 1 else 0), len(cards),

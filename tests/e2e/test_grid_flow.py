@@ -17,6 +17,7 @@ from campbot.services.pitch_input import PitchInput
 from campbot.services.pitching import create_pitch, get_pitch_card, set_card_message
 from campbot.services.voting import toggle_vote
 from campbot.slack.escape import escape
+from campbot.slack.listeners.cards import wait_idle
 from campbot.store.db import session_scope
 from campbot.store.tables import Event, Person, PitchHost, SolveRun, Vote
 from tests.e2e.conftest import BotServer, CampClock
@@ -127,7 +128,9 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     assert done
 
     # -- Publish: the grid in the announcement channel, pinned, every card updated
-    assert _click_publish(slack, fake_slack, preview).startswith("Published version 1")
+    published = _click_publish(slack, fake_slack, preview)
+    assert published.startswith("Published version 1") and f"{len(ids)} pitch card(s) are being redrawn" in published
+    assert wait_idle(ctx, 30)  # the cards go on the refresher's one path, after the summary
     v1 = published_grid(ctx, event.id)
     assert v1 is not None and v1.number == 1
     placed = v1.by_pitch()
@@ -173,6 +176,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
 
     reply = _click_publish(slack, fake_slack, preview2)
     assert reply.startswith("Published version 2"), reply
+    assert wait_idle(ctx, 30)
     v2 = published_grid(ctx, event.id)
     assert v2 is not None and v2.number == 2
     moved = {pid for pid, e in v2.by_pitch().items()
@@ -204,6 +208,7 @@ def test_solve_publish_close_room_replan_publish_v2(slack: SlackSender, fake_sla
     again = _click_publish(slack, fake_slack, preview2)
     assert again.startswith("Published version 2")
     bot.settle()
+    assert wait_idle(ctx, 30)
     assert {c.method for c in fake_slack.calls[calls:]} == {"response_url"}  # the plan, then the summary
 
 

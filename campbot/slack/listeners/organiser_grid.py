@@ -95,8 +95,8 @@ def plan_text(plan: str) -> str:
 def publish_text(report: publishing.PublishReport) -> str:
     """What the organiser is told after a publish."""
     grids = sum(1 for k in report.sent + report.skipped if k.startswith("grid:"))
-    cards = sum(1 for k in report.sent if k.startswith("card:"))
-    text = f"Published version {report.number}: the grid went out in {grids} message(s), {cards} card(s) were updated"
+    text = (f"Published version {report.number}: the grid went out in {grids} message(s), "
+            f"{report.cards} pitch card(s) are being redrawn")
     if report.number > 1:
         text += f", {len(report.changelog)} change(s) in the changelog, {len(report.dm_users)} people told by DM"
     text += "."
