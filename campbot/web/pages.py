@@ -244,18 +244,30 @@ def new_pitch() -> Page:
     try:
         done = pitching.submit_pitch_for_person(face.ctx, attendee.event_id, _person_id(attendee), data,
                                                 submission_key=key)
-    except pitch_input.InvalidPitch as exc:
-        return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors=exc.errors,
-                          event_id=attendee.event_id, status=400,
-                          warning=needs_warning(face.ctx, attendee.event_id, data.needs))
     except ServiceError as exc:
-        return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors={},
-                          event_id=attendee.event_id, status=400, problem=str(exc))
+        return _refused(exc, heading=heading, action=action, submit=submit, raw=raw, event_id=attendee.event_id,
+                        needs=data.needs)
     card = done.card
     if done.created:
         face.post_new_card(attendee.event_id, card.id)
-    flash(f"Your pitch #{card.id} “{card.title}” is saved. People can now say they're interested.", "success")
-    warning = needs_warning(face.ctx, attendee.event_id, card.needs)
+    return _saved(f"Your pitch #{card.id} “{card.title}” is saved. People can now say they're interested.",
+                  attendee.event_id, card.needs)
+
+
+def _refused(exc: ServiceError, *, heading: str, action: str, submit: str, raw: dict[str, Any], event_id: int,
+             needs: tuple[str, ...] | list[str]) -> Page:
+    """The form again, as typed: field errors beside their fields, any other refusal at the top."""
+    if isinstance(exc, pitch_input.InvalidPitch):
+        return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors=exc.errors,
+                          event_id=event_id, status=400, warning=needs_warning(current_face().ctx, event_id, needs))
+    return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors={}, event_id=event_id,
+                      status=400, problem=str(exc))
+
+
+def _saved(message: str, event_id: int, needs: tuple[str, ...] | list[str]) -> Page:
+    """Back to the person's page, saying it is saved (and, again, if no room meets the needs)."""
+    flash(message, "success")
+    warning = needs_warning(current_face().ctx, event_id, needs)
     if warning:
         flash(warning, "warning")
     return redirect(url_for("me"), code=303)
@@ -283,19 +295,11 @@ def edit_pitch(pitch_id: int) -> Page:
     data, raw = _read_form()
     try:
         saved = pitching.edit_pitch_for_person(face.ctx, attendee.event_id, pitch_id, person_id, data)
-    except pitch_input.InvalidPitch as exc:
-        return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors=exc.errors,
-                          event_id=attendee.event_id, status=400,
-                          warning=needs_warning(face.ctx, attendee.event_id, data.needs))
     except ServiceError as exc:
-        return _form_page(heading=heading, action=action, submit=submit, raw=raw, errors={},
-                          event_id=attendee.event_id, status=400, problem=str(exc))
+        return _refused(exc, heading=heading, action=action, submit=submit, raw=raw, event_id=attendee.event_id,
+                        needs=data.needs)
     face.refresh_cards(attendee.event_id, [pitch_id])
-    flash(f"Your pitch #{saved.id} “{saved.title}” is saved.", "success")
-    warning = needs_warning(face.ctx, attendee.event_id, saved.needs)
-    if warning:
-        flash(warning, "warning")
-    return redirect(url_for("me"), code=303)
+    return _saved(f"Your pitch #{saved.id} “{saved.title}” is saved.", attendee.event_id, saved.needs)
 
 
 def withdraw_pitch(pitch_id: int) -> Page:
