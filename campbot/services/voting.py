@@ -151,7 +151,7 @@ def toggle_vote_for_person(
     ctx: AppContext, event_id: int, person_id: int, pitch_id: int, *, want: bool | None = None
 ) -> VoteResult:
     """`toggle_vote` for a voter named by their Person id rather than a Slack user id: an attendee
-    voting on the web (bot.services.attendees.voter_person_id). A linked attendee's person is
+    voting on the web (campbot.services.attendees.voter_person_id). A linked attendee's person is
     their Slack user's, so both faces spend one quota and make one set of votes."""
     try:
         return _toggle(ctx, event_id, None, pitch_id, want, person_id=person_id)

@@ -238,7 +238,7 @@ class Attendee(SQLModel, table=True):
     link, so raising it (revoking) stops every earlier link at once (and makes `link_sent_version`
     stale, so the new link is mailed on the next send). `person_id` is the voter this attendee is:
     the Slack user's Person once linked, so a person on Slack and on the web has one set of votes
-    and one quota (bot.services.attendees)."""
+    and one quota (campbot.services.attendees)."""
 
     __table_args__ = (
         UniqueConstraint("event_id", "email", name="uq_attendee_email"),
