@@ -35,5 +35,10 @@ def test_the_docs_problem_is_the_example_file_and_the_solver_writes_the_docs_sol
 def test_readme_links_the_formats_page_and_nothing_outside_the_repository() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/file-formats.md)" in readme
-    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        assert "../shared" not in page.read_text(encoding="utf-8"), f"{page.name} sends readers outside the project"
+    for page in [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):  # a web address
+                continue
+            found = (page.parent / target).resolve()
+            assert found.is_relative_to(ROOT.resolve()), f"{page.name} sends readers outside the project: {target}"
+            assert found.exists(), f"{page.name} links to {target}, which the repository does not have"
