@@ -22,10 +22,10 @@ from campbot.server.http_front import FrontLimits, FrontServer, limits_from
 from campbot.server.workers import run_workers
 from campbot.services.errors import NotFound
 from campbot.services.events import get_event
-from campbot.services.requests_seen import forget_old
 from campbot.slack.app import build_app
 from campbot.slack.oauth import oauth_enabled
 from campbot.slack.outbound.limits import parse_overrides
+from campbot.slack.requests_seen import forget_old
 
 log = logging.getLogger(__name__)
 

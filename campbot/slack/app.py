@@ -34,7 +34,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campbot.config.context import AppContext
 from campbot.config.settings import Mode
-from campbot.services.requests_seen import first_time
 from campbot.slack.listeners import (
     actions,
     attendee_links,
@@ -49,6 +48,7 @@ from campbot.slack.oauth import INSTALL_PATH, oauth_enabled, oauth_settings_for
 from campbot.slack.outage import DB_BUSY, DB_DOWN, database_down_response
 from campbot.slack.outbound.background import pool as after_ack_pool
 from campbot.slack.outbound.client import paced
+from campbot.slack.requests_seen import first_time
 from campbot.slack.slack_client import make_web_client
 from campbot.store.db import is_busy
 

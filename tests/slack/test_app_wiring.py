@@ -16,7 +16,6 @@ from campbot.config.settings import Settings
 from campbot.server.http_app import make_wsgi_app
 from campbot.services import organising
 from campbot.services.errors import ServiceError
-from campbot.services.requests_seen import first_time
 from campbot.slack import directory as directory_cache
 from campbot.slack.app import LISTENER_MODULES, AppConfigError, build_app, request_key
 from campbot.slack.directory import SlackDirectory
@@ -29,6 +28,7 @@ from campbot.slack.listeners.camp_router import (
     route,
     split_args,
 )
+from campbot.slack.requests_seen import first_time
 from campbot.store.tables import Event
 from tests.support.fake_slack import FakeSlack
 
@@ -213,7 +213,7 @@ def test_create_app_for_gunicorn(settings: Settings, event: Event, monkeypatch: 
 def test_old_replay_keys_are_forgotten(ctx: AppContext) -> None:
     from datetime import timedelta
 
-    from campbot.services.requests_seen import forget_old
+    from campbot.slack.requests_seen import forget_old
 
     assert first_time(ctx, "k1")
     later = ctx.now() + timedelta(days=3)

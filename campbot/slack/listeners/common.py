@@ -22,12 +22,12 @@ from sqlalchemy.exc import OperationalError
 from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.events import get_event
-from campbot.services.requests_seen import first_time
 from campbot.slack.escape import escape
 from campbot.slack.oauth import oauth_enabled
 from campbot.slack.outage import DB_BUSY, DB_DOWN
 from campbot.slack.outbound.background import NORMAL, pool
 from campbot.slack.replies import tell
+from campbot.slack.requests_seen import first_time
 from campbot.store.db import checkout_budget, is_busy, within
 from campbot.store.tables import Event
 

@@ -13,12 +13,12 @@ from slack_sdk.errors import SlackApiError
 from campbot.config.context import AppContext
 from campbot.services.errors import ServiceError
 from campbot.services.home import home_for
-from campbot.services.requests_seen import first_time
 from campbot.slack.blocks.dm_help import CampFacts, dm_help_text
 from campbot.slack.blocks.home import error_home, home_view
 from campbot.slack.installations import forget_team, revoke_team_tokens
 from campbot.slack.listeners.attendee_links import link_from_dm
 from campbot.slack.listeners.common import app_context, claim_deferred, event_for
+from campbot.slack.requests_seen import first_time
 
 log = logging.getLogger(__name__)
 
