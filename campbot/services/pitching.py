@@ -15,7 +15,7 @@ same use cases sit side by side, so their rules cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -240,15 +240,23 @@ def submit_pitch(
     """create_pitch for a submitted form: submitting the same form again (same `submission_key`:
     Slack gave up waiting and the person pressed Submit again) returns the pitch already saved
     instead of making a twin. The unique index on submission_key settles a race between copies."""
+    return _submit(ctx, event_id, data, user_id, user_id, submission_key,
+                   lambda db: person_for_slack_user(db, event_id, user_id, display_name))
+
+
+def _submit(ctx: AppContext, event_id: int, data: PitchInput, user_id: str | None, actor: str,
+            submission_key: str | None, owner_of: Callable[[Session], Person]) -> Submitted:
+    """Both faces' submit: check, find the owner, return the copy already saved for this
+    `submission_key` or insert. The unique index on submission_key settles a race between copies."""
     try:
         with session_scope(ctx.engine) as db:
             data = _checked(db, event_id, data, user_id, max_hosts=ctx.settings.hosts_per_pitch)
-            owner = person_for_slack_user(db, event_id, user_id, display_name)
+            owner = owner_of(db)
             repeat = by_submission_key(db, submission_key)
             if repeat is not None:
                 return Submitted(card_of(db, repeat, ctx.now()), created=False)
             _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
-            return Submitted(_insert_pitch(db, ctx, event_id, user_id, owner, data, submission_key), created=True)
+            return Submitted(_insert_pitch(db, ctx, event_id, actor, owner, data, submission_key), created=True)
     except IntegrityError:
         if submission_key is None:
             raise
@@ -361,24 +369,8 @@ def submit_pitch_for_person(
     """`submit_pitch` for a host named by Person id: the form sent twice (same `submission_key`)
     returns the pitch saved the first time. InvalidPitch (field errors) stores nothing."""
     data = PitchInput(**{**data.__dict__, "cohost_user_ids": ()})
-    actor = f"person:{person_id}"
-    try:
-        with session_scope(ctx.engine) as db:
-            data = _checked(db, event_id, data, None, max_hosts=ctx.settings.hosts_per_pitch)
-            owner = _person(db, event_id, person_id)
-            repeat = by_submission_key(db, submission_key)
-            if repeat is not None:
-                return Submitted(card_of(db, repeat, ctx.now()), created=False)
-            _check_pitch_count(db, event_id, owner, ctx.settings.pitches_per_person)
-            return Submitted(_insert_pitch(db, ctx, event_id, actor, owner, data, submission_key), created=True)
-    except IntegrityError:
-        if submission_key is None:
-            raise
-        with session_scope(ctx.engine) as db:
-            twin = by_submission_key(db, submission_key)
-            if twin is None:
-                raise
-            return Submitted(card_of(db, twin, ctx.now()), created=False)
+    return _submit(ctx, event_id, data, None, f"person:{person_id}", submission_key,
+                   lambda db: _person(db, event_id, person_id))
 
 
 def pitch_for_edit_by_person(
